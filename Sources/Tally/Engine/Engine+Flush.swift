@@ -1,0 +1,95 @@
+/// Flush and checkpoint: the head becomes segments, committed through the superblock; then the
+/// write-ahead log is retired (format-spec.md, "Commit protocol", steps C1–C5).
+///
+/// - C1. Append the new segments and the new catalog at the committed end.
+/// - C2. Sync the file.
+/// - C3. Write the superblock with the next generation into the older slot, with a fresh
+///   `walSalt`.
+/// - C4. Sync the file. The flush is now committed.
+/// - C5. Delete the old log (its salt no longer matches, so a crash before this is harmless).
+extension Engine {
+    func flush() throws {
+        try stateLock.withLock {
+            try checkWritable()
+            try flushLocked()
+        }
+    }
+
+    /// Flushes when the head outgrew its budget, the log its budget, or a partition closed.
+    func flushIfNeeded() throws {
+        try stateLock.withLock {
+            guard !isReadOnly, failure == nil, !isClosed, needsFlush else { return }
+            try flushLocked()
+        }
+    }
+
+    /// Caller holds `stateLock`.
+    private var needsFlush: Bool {
+        if head.isEmpty { return false }
+        if head.totalBytes > options.memoryBudgetBytes { return true }
+        if let wal, wal.end > UInt64(options.walBudgetBytes) { return true }
+        // A partition closes when data time has moved a grace period past its end.
+        let oldestPartitionEnd = TimeGrid.floor(head.oldestBucket, width: partitionMilliseconds) + partitionMilliseconds
+        return head.newestTimestamp >= oldestPartitionEnd + Engine.lateArrivalGrace
+    }
+
+    /// Events may arrive this long after their partition ends before it is flushed.
+    static let lateArrivalGrace: Int64 = 2 * 3_600_000
+
+    /// Writes the head and commits a new catalog (C1–C5). Caller holds `stateLock`.
+    func flushLocked() throws {
+        guard !head.isEmpty || wal != nil else { return }
+        var newCatalog = catalog
+        var offset = superblock.committedEnd
+        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds) {
+            let encoded = SegmentWriter.encode(content)
+            try file.write(encoded.bytes, at: offset)
+            newCatalog.segments.append(SegmentInfo(
+                id: newCatalog.nextSegmentID, offset: offset, length: UInt64(encoded.bytes.count),
+                footerOffset: offset + UInt64(encoded.footerOffset),
+                footerLength: UInt64(encoded.bytes.count - encoded.footerOffset),
+                partitionStart: content.partitionStart, bucketMilliseconds: content.bucketMilliseconds,
+                minTime: encoded.footer.minTime, maxTime: encoded.footer.maxTime,
+                rowCount: UInt64(content.rowCount), eventCount: content.eventCount, rawBytes: UInt64(encoded.rawBytes),
+                metrics: content.metrics.map(\.name)))
+            newCatalog.nextSegmentID += 1
+            offset += UInt64(encoded.bytes.count)
+        }
+        let now = clock.nowMilliseconds()
+        newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
+        try commit(newCatalog, appendingAt: offset)
+        head = Head(bucketMilliseconds: bucketMilliseconds)
+        if let old = wal {
+            wal = nil
+            try crashPoint(.checkpointBeforeWALRemoval)
+            old.file.close()
+            try fileSystem.removeFile(atPath: walPath)
+        }
+        markAllDurable(upTo: appendedLSN)
+    }
+
+    /// Appends `newCatalog` at `offset` (after any data the caller wrote there), syncs, and
+    /// publishes it through the superblock (C1–C4). On success the in-memory catalog and
+    /// superblock are the new ones. A failure before the superblock write leaves the committed
+    /// state unchanged; a failed sync or superblock write poisons the handle.
+    func commit(_ newCatalog: Catalog, appendingAt offset: UInt64) throws {
+        let catalogBlock = Block.encode(newCatalog.encode(), kind: .catalog)
+        try file.write(catalogBlock, at: offset)
+        try crashPoint(.flushDataWritten)
+        do { try file.sync() } catch { throw poison(error) }
+        try crashPoint(.flushDataSynced)
+        let next = Superblock(
+            generation: superblock.generation + 1, committedEnd: offset + UInt64(catalogBlock.count),
+            catalogOffset: offset, catalogLength: UInt64(catalogBlock.count),
+            walSalt: UInt64.random(in: 1...UInt64.max))
+        do {
+            try file.write(next.encode(), at: Superblock.slotOffsets[Superblock.slot(for: next.generation)])
+            try crashPoint(.flushSuperblockWritten)
+            try file.sync()
+        } catch {
+            throw poison(error)
+        }
+        superblock = next
+        catalog = newCatalog
+    }
+}

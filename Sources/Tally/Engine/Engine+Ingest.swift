@@ -1,0 +1,49 @@
+/// The write path: validate → log → fold into the head → wait for durability → maybe flush.
+extension Engine {
+    func ingest(_ batch: EventBatch, batchID: String?) throws -> IngestResult {
+        let problems = Validator.problems(in: batch, limits: options.limits)
+        if !problems.isEmpty {
+            throw TallyError(
+                .invalidBatch, "\(problems.count) problem(s) in the batch; nothing was stored", path: path,
+                problems: problems)
+        }
+        if let batchID, batchID.utf8.isEmpty || batchID.utf8.count > Limits.maxBatchIDBytes {
+            throw TallyError.invalid("a batch id must be 1…\(Limits.maxBatchIDBytes) bytes")
+        }
+        let record = BatchRecord(
+            batchID: batchID.map(BatchIDHash.init), ingestTime: clock.nowMilliseconds(), events: batch)
+        let payload = record.encode()
+        let (result, lsn) = try stateLock.withLock { () throws -> (IngestResult, UInt64) in
+            try checkWritable()
+            if let id = record.batchID, let seen = catalog.batchIDs[id],
+               record.ingestTime - seen < header.dedupeWindowMilliseconds {
+                return (IngestResult(accepted: 0, droppedAsExpired: 0, duplicate: true), appendedLSN)
+            }
+            if let metric = head.exceedsSeriesLimit(batch, limit: options.limits.maxSeriesPerMetric) {
+                throw TallyError(
+                    .limitExceeded,
+                    "metric \"\(metric)\" would exceed \(options.limits.maxSeriesPerMetric) distinct dimension combinations; nothing was stored",
+                    path: path)
+            }
+            if wal == nil { wal = try WALWriter.create(path: walPath, salt: superblock.walSalt, fileSystem: fileSystem) }
+            try wal!.append(payload, type: .batch)
+            let dropped = apply(record)
+            appendedLSN += 1
+            try crashPoint(.ingestAfterWALAppend)
+            return (IngestResult(accepted: batch.count - dropped, droppedAsExpired: dropped, duplicate: false), appendedLSN)
+        }
+        try waitUntilDurable(lsn)
+        try flushIfNeeded()
+        return result
+    }
+
+    /// The state transition of one logged batch, shared by ingest and replay. Caller holds
+    /// `stateLock` (or is the only user, during open). Returns the events dropped as expired.
+    @discardableResult
+    func apply(_ record: BatchRecord) -> Int {
+        let dropped = head.apply(record.events, horizon: catalog.retentionHorizon)
+        if let id = record.batchID { catalog.batchIDs[id] = record.ingestTime }
+        catalog.totalEventsIngested += UInt64(record.events.count - dropped)
+        return dropped
+    }
+}

@@ -1,0 +1,128 @@
+/// Inspection: `info`, and the listings behind `tally dump`.
+extension Engine {
+    func info() throws -> DatabaseInfo {
+        let (catalog, superblock, head, file) = try stateLock.withLock {
+            try checkOpen()
+            return (self.catalog, self.superblock, self.head, self.file)
+        }
+        var partitions: [Int64: PartitionInfo] = [:]
+        for segment in catalog.segments {
+            let start = segment.partitionStart
+            var partition = partitions[start] ?? PartitionInfo(
+                start: start, end: start + partitionMilliseconds, segments: 0, rows: 0, events: 0, bytes: 0, rawBytes: 0)
+            partition.segments += 1
+            partition.rows += segment.rowCount
+            partition.events += segment.eventCount
+            partition.bytes += segment.length
+            partition.rawBytes += segment.rawBytes
+            partitions[start] = partition
+        }
+        var metrics: [String: (series: Set<[DimensionPair]>, rows: UInt64, events: UInt64)] = [:]
+        for segment in catalog.segments {
+            let content = try SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds).readContent()
+            for metric in content.metrics {
+                metrics[metric.name, default: ([], 0, 0)].series.formUnion(metric.series)
+                metrics[metric.name]!.rows += UInt64(metric.rows.count)
+                metrics[metric.name]!.events += metric.rows.reduce(0) { $0 + $1.cell.count }
+            }
+        }
+        var headCells = 0
+        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds) {
+            for metric in content.metrics {
+                metrics[metric.name, default: ([], 0, 0)].series.formUnion(metric.series)
+                metrics[metric.name]!.rows += UInt64(metric.rows.count)
+                metrics[metric.name]!.events += metric.rows.reduce(0) { $0 + $1.cell.count }
+                headCells += metric.rows.count
+            }
+        }
+        var lower = catalog.segments.map(\.minTime).min()
+        var upper = catalog.segments.map(\.timeRangeEnd).max()
+        if !head.isEmpty {
+            lower = min(lower ?? .max, head.oldestBucket)
+            upper = max(upper ?? .min, TimeGrid.floor(head.newestTimestamp, width: bucketMilliseconds) + bucketMilliseconds)
+        }
+        let walBytes = fileSystem.fileExists(atPath: walPath)
+            ? (try? fileSystem.openFile(atPath: walPath, mode: .readOnly).size()) ?? 0 : 0
+        return DatabaseInfo(
+            path: path, formatVersion: FileHeader.formatVersion, createdAt: header.createdAt,
+            bucket: Granularity(milliseconds: bucketMilliseconds)!,
+            partition: Granularity(milliseconds: partitionMilliseconds)!,
+            retentionMilliseconds: header.retentionMilliseconds == 0 ? nil : header.retentionMilliseconds,
+            dedupeWindowMilliseconds: header.dedupeWindowMilliseconds, exposureMetric: header.exposureMetric,
+            experimentDimension: header.experimentDimension, variantDimension: header.variantDimension,
+            fileBytes: try file.size(), walBytes: walBytes, generation: superblock.generation,
+            eventsIngested: catalog.totalEventsIngested,
+            timeRange: lower.flatMap { l in upper.map { l..<$0 } },
+            retentionHorizon: catalog.retentionHorizon == .min ? nil : catalog.retentionHorizon,
+            partitions: partitions.values.sorted { $0.start < $1.start },
+            segments: catalog.segments.map(Engine.summary),
+            metrics: metrics.keys.sorted().map { name in
+                let entry = metrics[name]!
+                return MetricInfo(name: name, series: entry.series.count, rows: entry.rows, events: entry.events)
+            },
+            headEvents: head.eventCount, headCells: headCells, headBytes: head.totalBytes,
+            rememberedBatchIDs: catalog.batchIDs.count)
+    }
+
+    static func summary(_ segment: SegmentInfo) -> SegmentSummary {
+        SegmentSummary(
+            id: segment.id, offset: segment.offset, length: segment.length, partitionStart: segment.partitionStart,
+            bucketMilliseconds: segment.bucketMilliseconds, minTime: segment.minTime, maxTime: segment.maxTime,
+            rows: segment.rowCount, events: segment.eventCount, rawBytes: segment.rawBytes, metrics: segment.metrics)
+    }
+
+    /// The log's records as they are on disk now (not only those replayed at open).
+    func walRecords() throws -> (records: [WALRecordSummary], ending: String) {
+        guard fileSystem.fileExists(atPath: walPath) else { return ([], "no write-ahead log") }
+        let walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
+        defer { walFile.close() }
+        let scan = try WALReader.scan(walFile)
+        let records = scan.records.map { record -> WALRecordSummary in
+            let batch = BatchRecord.decode(record.payload)
+            return WALRecordSummary(
+                offset: record.offset, type: record.type == .batch ? "batch" : "unknown",
+                hasBatchID: batch?.batchID != nil, ingestTime: batch?.ingestTime, events: batch?.events.count ?? 0,
+                payloadBytes: record.payload.count)
+        }
+        let ending: String
+        switch scan.ending {
+        case .clean: ending = "clean"
+        case .tornTail(let offset): ending = "torn or unsynced tail at offset \(offset)"
+        case .corruptMiddle(let offset): ending = "CORRUPT at offset \(offset)"
+        }
+        let saltNote = scan.salt == nil ? " (no valid header)" : scan.salt == superblock.walSalt ? "" : " (stale: already checkpointed)"
+        return (records, ending + saltNote)
+    }
+
+    /// Calls `body` for every stored row of `metric` (all when `nil`) in the partition starting
+    /// at `partition` (all when `nil`): segments in catalog order, then the head.
+    func forEachRow(metric: String?, partition: Int64?, _ body: (StoredRow) throws -> Void) throws {
+        let (segments, head, file) = try stateLock.withLock {
+            try checkOpen()
+            return (catalog.segments, self.head, self.file)
+        }
+        func emit(_ content: SegmentContent, source: String) throws {
+            for metricContent in content.metrics where metric == nil || metricContent.name == metric {
+                for row in metricContent.rows {
+                    let cell = row.cell
+                    try body(StoredRow(
+                        source: source, metric: metricContent.name, partitionStart: content.partitionStart,
+                        bucket: row.bucket, bucketMilliseconds: content.bucketMilliseconds,
+                        dimensions: metricContent.series[row.series].map { ($0.key, $0.value) }, count: cell.count,
+                        valueCount: cell.valueCount, sum: cell.sum, min: cell.valueCount > 0 ? cell.min : nil,
+                        max: cell.valueCount > 0 ? cell.max : nil, units: cell.units?.estimate() ?? 0))
+                }
+            }
+        }
+        let wanted = partition.map { TimeGrid.floor($0, width: partitionMilliseconds) }
+        for segment in segments where wanted == nil || segment.partitionStart == wanted {
+            if let metric, !segment.metrics.contains(metric) { continue }
+            let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
+            try emit(try reader.readContent(), source: "segment \(segment.id)")
+        }
+        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds)
+        where wanted == nil || content.partitionStart == wanted {
+            try emit(content, source: "head")
+        }
+    }
+}

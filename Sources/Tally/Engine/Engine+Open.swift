@@ -1,0 +1,184 @@
+/// Opening: create a new database atomically, or load one and recover (format-spec.md, rules R1–R6).
+///
+/// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer.
+/// - R2. The committed state is the valid superblock slot with the highest generation; if no
+///   slot is valid the file is corrupt.
+/// - R3. Bytes past the committed end are ignored; a writer truncates them.
+/// - R4. The catalog and every segment it lists lie inside [8192, committedEnd).
+/// - R5. The write-ahead log is replayed when its salt equals the superblock's `walSalt`
+///   (rules W1–W5); a writer deletes a log with another salt.
+/// - R6. A read-only open re-reads the superblock after replay and starts over when a writer
+///   committed in between, so it never mixes two states.
+extension Engine {
+    static func open(path: String, options: Options) throws -> Engine {
+        try validate(options)
+        let fileSystem = options.fileSystem
+        if !options.readOnly {
+            for leftover in [path + ".creating", path + ".compacting"] where fileSystem.fileExists(atPath: leftover) {
+                try fileSystem.removeFile(atPath: leftover)
+            }
+        }
+        if !fileSystem.fileExists(atPath: path) {
+            guard options.createIfMissing, !options.readOnly else {
+                throw TallyError(.notFound, "no database at this path", path: path)
+            }
+            try create(path: path, options: options)
+        }
+        if options.readOnly { return try openReadOnly(path: path, options: options) }
+        let file = try fileSystem.openFile(atPath: path, mode: .readWrite)
+        try file.lockExclusive()
+        let engine = try load(path: path, file: file, options: options)
+        try engine.recoverWAL()
+        if try file.size() > engine.superblock.committedEnd {
+            try file.truncate(to: engine.superblock.committedEnd)
+            try file.sync()
+        }
+        try engine.flushIfNeeded()
+        return engine
+    }
+
+    private static func validate(_ options: Options) throws {
+        guard [.minute, .hour, .day].contains(options.bucket) else {
+            throw TallyError.invalid("bucket must be minute, hour or day")
+        }
+        guard [.hour, .day, .week].contains(options.partition),
+              options.partition.milliseconds >= options.bucket.milliseconds
+        else { throw TallyError.invalid("partition must be hour, day or week, and no shorter than the bucket") }
+        guard options.dedupeWindowMilliseconds >= 0, (options.retentionMilliseconds ?? 1) > 0 else {
+            throw TallyError.invalid("dedupe window and retention must be positive")
+        }
+        for name in [options.exposureMetric, options.experimentDimension, options.variantDimension] {
+            if let reason = Validator.checkName(name) { throw TallyError.invalid("experiment option \(reason)") }
+        }
+        guard options.memoryBudgetBytes >= 1 << 20, options.walBudgetBytes >= 1 << 20,
+              options.limits.maxEventsPerBatch >= 1, options.limits.maxEventsPerBatch <= BatchRecord.maxEvents,
+              options.limits.maxSeriesPerMetric >= 1
+        else { throw TallyError.invalid("memory and WAL budgets must be at least 1 MiB; limits must be positive") }
+    }
+
+    /// Writes header, an empty catalog and the first superblock to `<db>.creating`, syncs,
+    /// and renames it into place, so a database file either is complete or does not exist.
+    private static func create(path: String, options: Options) throws {
+        let fileSystem = options.fileSystem
+        let header = FileHeader(
+            bucketMilliseconds: options.bucket.milliseconds, partitionMilliseconds: options.partition.milliseconds,
+            createdAt: options.clock.nowMilliseconds(), dedupeWindowMilliseconds: options.dedupeWindowMilliseconds,
+            retentionMilliseconds: options.retentionMilliseconds ?? 0, exposureMetric: options.exposureMetric,
+            experimentDimension: options.experimentDimension, variantDimension: options.variantDimension)
+        let catalogBlock = Block.encode(Catalog().encode(), kind: .catalog)
+        let superblock = Superblock(
+            generation: 1, committedEnd: Superblock.dataStart + UInt64(catalogBlock.count),
+            catalogOffset: Superblock.dataStart, catalogLength: UInt64(catalogBlock.count),
+            walSalt: UInt64.random(in: 1...UInt64.max))
+        var bytes = header.encode()
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: Int(Superblock.dataStart) - bytes.count))
+        let slot = Int(Superblock.slotOffsets[Superblock.slot(for: 1)])
+        bytes.replaceSubrange(slot..<slot + Superblock.encodedSize, with: superblock.encode())
+        bytes.append(contentsOf: catalogBlock)
+        let temporary = path + ".creating"
+        let file = try fileSystem.openFile(atPath: temporary, mode: .truncate)
+        try file.write(bytes, at: 0)
+        try file.sync()
+        file.close()
+        try fileSystem.renameFile(atPath: temporary, to: path)
+        try fileSystem.syncDirectory(containing: path)
+    }
+
+    /// Reads header, superblocks and catalog (rules R2–R4).
+    static func load(path: String, file: any FileHandle, options: Options) throws -> Engine {
+        let size = try file.size()
+        let header = try FileHeader.decode(try file.read(at: 0, count: FileHeader.size), path: path)
+        guard size >= Superblock.dataStart else {
+            throw TallyError.corruption("file is shorter than its fixed header area", path: path, offset: size)
+        }
+        let superblock = try readSuperblock(file: file, size: size)
+        let catalogBytes = try file.readExactly(at: superblock.catalogOffset, count: Int(superblock.catalogLength))
+        guard let catalogBytes else {
+            throw TallyError.corruption("catalog extends past the end of the file", path: path, offset: superblock.catalogOffset)
+        }
+        let raw = try Block.decode(catalogBytes, expectedKind: .catalog, path: path, offset: superblock.catalogOffset)
+        let catalog = try Catalog.decode(raw, path: path, offset: superblock.catalogOffset)
+        for segment in catalog.segments {
+            guard segment.offset >= Superblock.dataStart, segment.length <= superblock.committedEnd,
+                  segment.offset <= superblock.committedEnd - segment.length,
+                  segment.partitionStart == TimeGrid.floor(segment.partitionStart, width: header.partitionMilliseconds)
+            else {
+                throw TallyError.corruption(
+                    "catalog lists segment \(segment.id) outside the committed file", path: path,
+                    offset: superblock.catalogOffset)
+            }
+        }
+        return Engine(
+            path: path, options: options, header: header, file: file, superblock: superblock, catalog: catalog,
+            readOnly: options.readOnly)
+    }
+
+    /// The committed superblock (rule R2).
+    static func readSuperblock(file: any FileHandle, size: UInt64) throws -> Superblock {
+        let candidates = try Superblock.slotOffsets.compactMap { offset -> Superblock? in
+            Superblock.decode(try file.read(at: offset, count: Superblock.encodedSize))
+        }.filter { block in
+            block.committedEnd >= Superblock.dataStart && block.committedEnd <= size
+                && block.catalogOffset >= Superblock.dataStart
+                && block.catalogLength >= UInt64(Block.headerSize)
+                && block.catalogLength <= block.committedEnd - block.catalogOffset
+        }
+        guard let best = candidates.max(by: { $0.generation < $1.generation }) else {
+            throw TallyError.corruption(
+                "no valid superblock (both slots are damaged, or the file was truncated)", path: file.path,
+                offset: Superblock.slotOffsets[0])
+        }
+        return best
+    }
+
+    /// Replays the write-ahead log into the head (rule R5). Caller is the only user of the engine.
+    func recoverWAL() throws {
+        guard fileSystem.fileExists(atPath: walPath) else { return }
+        let walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
+        let scan = try WALReader.scan(walFile)
+        guard scan.salt == superblock.walSalt else {
+            walFile.close()
+            if !isReadOnly { try fileSystem.removeFile(atPath: walPath) }
+            return
+        }
+        if case .corruptMiddle(let offset) = scan.ending, !options.salvage {
+            throw TallyError.corruption(
+                "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
+                path: walPath, offset: offset)
+        }
+        for record in scan.records {
+            guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
+                  Validator.problems(in: batch.events, limits: Limits.replay).isEmpty
+            else {
+                throw TallyError.corruption("write-ahead log record does not decode", path: walPath, offset: record.offset)
+            }
+            apply(batch)
+        }
+        if !isReadOnly {
+            wal = try WALWriter.resume(file: walFile, salt: scan.salt!, validEnd: scan.validEnd)
+        }
+    }
+
+    private static func openReadOnly(path: String, options: Options) throws -> Engine {
+        for _ in 0..<100 {
+            let file = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
+            let engine = try load(path: path, file: file, options: options)
+            try engine.recoverWAL()
+            // Rule R6: the state is consistent only if no commit happened meanwhile.
+            let check = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
+            defer { check.close() }
+            if try readSuperblock(file: check, size: check.size()) == engine.superblock { return engine }
+        }
+        throw TallyError(.io, "the database kept changing while it was being read; try again", path: path)
+    }
+}
+
+extension Limits {
+    /// Limits for replaying the log: what was valid when written stays valid whatever this
+    /// handle's configured batch limit.
+    static var replay: Limits {
+        var limits = Limits()
+        limits.maxEventsPerBatch = BatchRecord.maxEvents
+        return limits
+    }
+}

@@ -1,0 +1,128 @@
+/// The engine behind a ``Tally`` handle.
+///
+/// Locking (never hold `syncLock` while taking `stateLock`):
+/// - `stateLock` guards every `var` below marked "state": the file handle, superblock, catalog,
+///   head, write-ahead log writer, LSN counter, failure and closed flags. Ingest holds it while
+///   appending to the log and folding into the head; flush holds it for the whole flush;
+///   queries hold it while they read the head and copy the segment list, then scan segments
+///   without it (segments are immutable and the file handle stays valid while referenced).
+/// - `syncLock` guards the group-commit state (`durableLSN`, `syncInProgress`, `syncFailure`).
+final class Engine: @unchecked Sendable {
+    let path: String
+    let walPath: String
+    let options: Options
+    let header: FileHeader
+    let fileSystem: any FileSystem
+    let clock: any WallClock
+    let isReadOnly: Bool
+
+    let stateLock = Lock()
+    /// state: the database file. Replaced only by compaction.
+    var file: any FileHandle
+    /// state
+    var superblock: Superblock
+    /// state
+    var catalog: Catalog
+    /// state
+    var head: Head
+    /// state: `nil` while there is no unflushed data (the log file does not exist).
+    var wal: WALWriter?
+    /// state: batches appended to the log since open (the log sequence number).
+    var appendedLSN: UInt64 = 0
+    /// state: set when a write or sync failed in a way that leaves the handle unusable.
+    var failure: TallyError?
+    /// state
+    var isClosed = false
+    /// Decoded segment footers and dictionaries by segment id (guarded by its own lock).
+    let segmentCache = Locked<[UInt64: CachedSegment]>([:])
+
+    let syncLock = Lock()
+    let syncCondition = Condition()
+    /// sync: every batch with LSN ≤ this is durable.
+    var durableLSN: UInt64 = 0
+    /// sync
+    var syncInProgress = false
+    /// sync: a background sync (durability `normal`) is scheduled.
+    var syncScheduled = false
+
+    init(
+        path: String, options: Options, header: FileHeader, file: any FileHandle, superblock: Superblock,
+        catalog: Catalog, readOnly: Bool
+    ) {
+        self.path = path
+        self.walPath = WALFormat.path(forDatabase: path)
+        self.options = options
+        self.header = header
+        self.fileSystem = options.fileSystem
+        self.clock = options.clock
+        self.isReadOnly = readOnly
+        self.file = file
+        self.superblock = superblock
+        self.catalog = catalog
+        self.head = Head(bucketMilliseconds: header.bucketMilliseconds)
+    }
+
+    var bucketMilliseconds: Int64 { header.bucketMilliseconds }
+    var partitionMilliseconds: Int64 { header.partitionMilliseconds }
+
+    /// The handle's options with the stored ones replaced by what the file says.
+    var effectiveOptions: Options {
+        var result = options
+        result.bucket = Granularity(milliseconds: header.bucketMilliseconds)!
+        result.partition = Granularity(milliseconds: header.partitionMilliseconds)!
+        result.dedupeWindowMilliseconds = header.dedupeWindowMilliseconds
+        result.retentionMilliseconds = header.retentionMilliseconds == 0 ? nil : header.retentionMilliseconds
+        result.exposureMetric = header.exposureMetric
+        result.experimentDimension = header.experimentDimension
+        result.variantDimension = header.variantDimension
+        return result
+    }
+
+    /// Throws unless the handle may write. Caller holds `stateLock`.
+    func checkWritable() throws {
+        if isClosed { throw TallyError(.closed, "the database is closed", path: path) }
+        if isReadOnly { throw TallyError(.readOnly, "the database was opened read-only", path: path) }
+        if let failure {
+            throw TallyError(
+                .needsReopen, "an earlier write failed (\(failure.message)); reopen the database to recover",
+                path: path, osErrno: failure.osErrno)
+        }
+    }
+
+    /// Throws if the handle is closed. Caller holds `stateLock`.
+    func checkOpen() throws {
+        if isClosed { throw TallyError(.closed, "the database is closed", path: path) }
+    }
+
+    func crashPoint(_ point: CrashPoint) throws {
+        try options.crashHook?(point)
+    }
+
+    /// Records a failure after which the handle refuses writes. Caller holds `stateLock`.
+    func poison(_ error: Error) -> TallyError {
+        let tallyError = error as? TallyError ?? TallyError(.io, "\(error)", path: path)
+        if failure == nil { failure = tallyError }
+        return tallyError
+    }
+
+    func close() throws {
+        var flushError: Error?
+        stateLock.withLock {
+            guard !isClosed else { return }
+            if !isReadOnly && failure == nil {
+                do { try flushLocked() } catch { flushError = error }
+            }
+            isClosed = true
+            wal = nil
+            file.close()
+        }
+        syncLock.withLock { syncCondition.broadcast() }
+        if let flushError { throw flushError }
+    }
+}
+
+/// A segment's decoded footer and dictionary, kept to avoid re-reading them per query.
+struct CachedSegment {
+    var footer: SegmentFooter
+    var dictionary: [String]
+}

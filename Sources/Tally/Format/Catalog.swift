@@ -1,0 +1,162 @@
+/// The committed list of segments and the engine state persisted with each flush, stored as one
+/// framed block (kind `catalog`) that the superblock points to (format-spec.md, "Catalog").
+///
+/// A new catalog is appended with every commit; older ones become dead space that compaction
+/// reclaims. Dropping a partition or swapping in a rewritten file is a new catalog.
+struct Catalog: Equatable {
+    static let version: UInt32 = 1
+
+    var segments: [SegmentInfo] = []
+    /// Identifier given to the next segment written.
+    var nextSegmentID: UInt64 = 1
+    /// Partitions that end at or before this time were dropped by retention; events older than
+    /// it are dropped at ingest. `Int64.min` when nothing was dropped.
+    var retentionHorizon: Int64 = .min
+    /// Remembered batch ids with their ingest time (dedupe window).
+    var batchIDs: [BatchIDHash: Int64] = [:]
+    /// Events accepted since the database was created (all time, including dropped partitions).
+    var totalEventsIngested: UInt64 = 0
+}
+
+/// What the catalog knows about one segment: enough to prune it without reading it.
+struct SegmentInfo: Equatable, Sendable {
+    var id: UInt64
+    /// Offset of the segment's first byte in the database file.
+    var offset: UInt64
+    var length: UInt64
+    /// Offset (from the file start) and framed length of the segment's footer block.
+    var footerOffset: UInt64
+    var footerLength: UInt64
+    var partitionStart: Int64
+    /// Bucket width of the rows (the database bucket, or coarser after downsampling).
+    var bucketMilliseconds: Int64
+    /// Smallest and largest bucket start of any row.
+    var minTime: Int64
+    var maxTime: Int64
+    var rowCount: UInt64
+    var eventCount: UInt64
+    /// Bytes of the segment's blocks before compression (for the compression ratio).
+    var rawBytes: UInt64
+    var metrics: [String]
+
+    var timeRangeEnd: Int64 { maxTime + bucketMilliseconds }
+}
+
+/// A 128-bit hash of a batch id (two XXH64 with seeds 0 and 1 of its UTF-8 bytes).
+struct BatchIDHash: Hashable, Sendable {
+    var high: UInt64
+    var low: UInt64
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    init(_ batchID: String) {
+        high = XXHash64.hash(batchID, seed: 0)
+        low = XXHash64.hash(batchID, seed: 1)
+    }
+}
+
+extension Catalog {
+    /// Caps that a reader applies before allocating.
+    static let maxSegments = 1 << 20
+    static let maxMetricsPerSegment = 1 << 16
+    static let maxBatchIDs = 1 << 26
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64 + segments.count * 64 + batchIDs.count * 24)
+        writer.writeUInt32(Catalog.version)
+        writer.writeVarint(nextSegmentID)
+        writer.writeInt64(retentionHorizon)
+        writer.writeVarint(totalEventsIngested)
+        writer.writeVarint(UInt64(segments.count))
+        for segment in segments {
+            writer.writeVarint(segment.id)
+            writer.writeVarint(segment.offset)
+            writer.writeVarint(segment.length)
+            writer.writeVarint(segment.footerOffset)
+            writer.writeVarint(segment.footerLength)
+            writer.writeSignedVarint(segment.partitionStart)
+            writer.writeVarint(UInt64(segment.bucketMilliseconds))
+            writer.writeSignedVarint(segment.minTime)
+            writer.writeSignedVarint(segment.maxTime)
+            writer.writeVarint(segment.rowCount)
+            writer.writeVarint(segment.eventCount)
+            writer.writeVarint(segment.rawBytes)
+            writer.writeVarint(UInt64(segment.metrics.count))
+            for metric in segment.metrics { writer.writeString(metric) }
+        }
+        // Sorted so that the same state always encodes to the same bytes.
+        let ids = batchIDs.sorted { ($0.key.high, $0.key.low) < ($1.key.high, $1.key.low) }
+        writer.writeVarint(UInt64(ids.count))
+        for (hash, time) in ids {
+            writer.writeUInt64(hash.high)
+            writer.writeUInt64(hash.low)
+            writer.writeInt64(time)
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a catalog's raw bytes (after the block layer checked and inflated them).
+    /// `offset` is the block's position, for errors.
+    static func decode(_ bytes: [UInt8], path: String, offset: UInt64) throws -> Catalog {
+        func corrupt(_ what: String) -> TallyError {
+            TallyError.corruption("catalog: \(what)", path: path, offset: offset)
+        }
+        var reader = ByteReader(bytes)
+        guard let version = reader.readUInt32() else { throw corrupt("truncated") }
+        guard version == Catalog.version else { throw corrupt("unknown version \(version)") }
+        var catalog = Catalog()
+        guard let nextID = reader.readVarint(), let horizon = reader.readInt64(),
+              let total = reader.readVarint(),
+              let segmentCount = reader.readCount(max: min(maxSegments, reader.remaining))
+        else { throw corrupt("truncated header") }
+        catalog.nextSegmentID = nextID
+        catalog.retentionHorizon = horizon
+        catalog.totalEventsIngested = total
+        catalog.segments.reserveCapacity(segmentCount)
+        for index in 0..<segmentCount {
+            guard let segment = decodeSegment(&reader) else { throw corrupt("segment entry \(index) is malformed") }
+            guard segment.id < nextID else { throw corrupt("segment id \(segment.id) is not below the next id") }
+            catalog.segments.append(segment)
+        }
+        guard let idCount = reader.readCount(max: min(maxBatchIDs, reader.remaining / 24)) else {
+            throw corrupt("batch id count is malformed")
+        }
+        catalog.batchIDs.reserveCapacity(idCount)
+        for _ in 0..<idCount {
+            guard let high = reader.readUInt64(), let low = reader.readUInt64(), let time = reader.readInt64() else {
+                throw corrupt("batch id table is truncated")
+            }
+            catalog.batchIDs[BatchIDHash(high: high, low: low)] = time
+        }
+        guard reader.isAtEnd else { throw corrupt("trailing bytes") }
+        return catalog
+    }
+
+    private static func decodeSegment(_ reader: inout ByteReader) -> SegmentInfo? {
+        guard let id = reader.readVarint(), let offset = reader.readVarint(), let length = reader.readVarint(),
+              let footerOffset = reader.readVarint(), let footerLength = reader.readVarint(),
+              let partitionStart = reader.readSignedVarint(), let bucket = reader.readVarint(),
+              let minTime = reader.readSignedVarint(), let maxTime = reader.readSignedVarint(),
+              let rows = reader.readVarint(), let events = reader.readVarint(),
+              let rawBytes = reader.readVarint(),
+              let metricCount = reader.readCount(max: min(maxMetricsPerSegment, reader.remaining))
+        else { return nil }
+        var metrics: [String] = []
+        metrics.reserveCapacity(metricCount)
+        for _ in 0..<metricCount {
+            guard let name = reader.readString(maxLength: Limits.maxNameBytes) else { return nil }
+            metrics.append(name)
+        }
+        guard bucket > 0, bucket <= UInt64(Granularity.week.milliseconds), minTime <= maxTime,
+              footerOffset >= offset, footerOffset + footerLength == offset + length,
+              offset <= UInt64.max / 2, length <= UInt64.max / 2
+        else { return nil }
+        return SegmentInfo(
+            id: id, offset: offset, length: length, footerOffset: footerOffset, footerLength: footerLength,
+            partitionStart: partitionStart, bucketMilliseconds: Int64(bucket), minTime: minTime,
+            maxTime: maxTime, rowCount: rows, eventCount: events, rawBytes: rawBytes, metrics: metrics)
+    }
+}

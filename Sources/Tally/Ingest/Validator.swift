@@ -1,0 +1,97 @@
+/// Checks a batch against ``Limits`` and reports every bad event (PRODUCT.md, rule 1).
+///
+/// Strings are checked once per distinct string of the batch, by the role they play.
+enum Validator {
+    /// All problems of `batch`, in event order; empty when the batch is valid.
+    static func problems(in batch: EventBatch, limits: Limits) -> [EventProblem] {
+        var problems: [EventProblem] = []
+        if batch.count > limits.maxEventsPerBatch {
+            problems.append(EventProblem(
+                index: limits.maxEventsPerBatch, field: "event",
+                reason: "the batch has \(batch.count) events; the limit is \(limits.maxEventsPerBatch)"))
+            return problems
+        }
+        var nameVerdicts = [String?](repeating: nil, count: batch.strings.count)
+        var nameChecked = [Bool](repeating: false, count: batch.strings.count)
+        func nameProblem(_ index: UInt32) -> String? {
+            let i = Int(index)
+            if !nameChecked[i] {
+                nameVerdicts[i] = checkName(batch.strings[i])
+                nameChecked[i] = true
+            }
+            return nameVerdicts[i]
+        }
+        for event in 0..<batch.count {
+            func report(_ field: String, _ reason: String) {
+                problems.append(EventProblem(index: event, field: field, reason: reason))
+            }
+            if !Limits.timestampRange.contains(batch.timestamps[event]) {
+                report("timestamp", "\(batch.timestamps[event]) is outside 0..<\(Limits.timestampRange.upperBound) (milliseconds since 1970, before year 10000)")
+            }
+            if let reason = nameProblem(batch.metrics[event]) { report("metric", reason) }
+            if batch.hasValue[event] && !batch.values[event].isFinite {
+                report("value", "must be a finite number")
+            }
+            let unit = batch.units[event]
+            if unit != EventBatch.noUnit, let reason = checkText(batch.strings[Int(unit)], min: 1, max: Limits.maxUnitBytes) {
+                report("unit", reason)
+            }
+            let dimensions = batch.dimensionRange(of: event)
+            if dimensions.count > Limits.maxDimensionsPerEvent {
+                report("dimensions", "has \(dimensions.count) dimensions; the limit is \(Limits.maxDimensionsPerEvent)")
+            }
+            var keys: [UInt32] = []
+            for d in dimensions {
+                let key = batch.dimensionKeys[d]
+                if let reason = nameProblem(key) { report("dimensions", "key \(reason)") }
+                if keys.contains(key) { report("dimensions", "key \"\(batch.strings[Int(key)])\" appears twice") }
+                keys.append(key)
+                let value = batch.strings[Int(batch.dimensionValues[d])]
+                if let reason = checkText(value, min: 0, max: Limits.maxDimensionValueBytes) {
+                    report("dimensions", "value of \"\(batch.strings[Int(key)])\" \(reason)")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Metric names and dimension keys: 1…64 bytes of `[A-Za-z0-9_.:-]`.
+    static func checkName(_ name: String) -> String? {
+        let utf8 = name.utf8
+        if utf8.isEmpty { return "is empty" }
+        if utf8.count > Limits.maxNameBytes { return "is \(utf8.count) bytes long; the limit is \(Limits.maxNameBytes)" }
+        for byte in utf8 where !isNameByte(byte) {
+            return "\"\(printable(name))\" may contain only letters, digits, '_', '.', ':' and '-'"
+        }
+        return nil
+    }
+
+    /// Dimension values and units: UTF-8 (guaranteed by `String`) without control characters.
+    static func checkText(_ text: String, min: Int, max: Int) -> String? {
+        let count = text.utf8.count
+        if count < min { return "is empty" }
+        if count > max { return "is \(count) bytes long; the limit is \(max)" }
+        for byte in text.utf8 where byte < 0x20 || byte == 0x7F {
+            return "contains a control character"
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."),
+             UInt8(ascii: ":"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// A name shortened and stripped of control characters, safe to show in an error.
+    private static func printable(_ name: String) -> String {
+        let cleaned = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(40).map(Character.init))
+        return name.unicodeScalars.count > 40 ? cleaned + "…" : cleaned
+    }
+}

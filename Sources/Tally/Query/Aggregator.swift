@@ -1,0 +1,89 @@
+/// Merges cells into query rows keyed by (time slot, group values).
+///
+/// Sources (the head, each segment) first map each of their series to a local group, once per
+/// series; rows then accumulate by (local group, slot) and are merged into the global result
+/// per local group, so per-row work is one small hash lookup.
+struct Aggregator {
+    let query: Query
+    /// Width of a time slot; `nil` for ``Every/total``.
+    let slotWidth: Int64?
+    let from: Int64
+    let to: Int64
+    let wantsUnits: Bool
+    private(set) var groups: [GroupKey: RollupCell] = [:]
+    private(set) var coarsestBucket: Int64 = 0
+
+    struct GroupKey: Hashable {
+        var slot: Int64
+        var values: [String?]
+    }
+
+    init(query: Query) {
+        self.query = query
+        if case .milliseconds(let width) = query.every { slotWidth = width } else { slotWidth = nil }
+        from = query.from ?? .min
+        to = query.to ?? .max
+        wantsUnits = query.measures.contains(.units)
+    }
+
+    /// The group values of a series given as dimension pairs, or `nil` when a filter rejects it.
+    func groupValues(of dimensions: some Sequence<(key: String, value: String)>) -> [String?]? {
+        var values = [String?](repeating: nil, count: query.groupBy.count)
+        var matchedFilters = 0
+        for (key, value) in dimensions {
+            if let accepted = query.filters[key] {
+                guard accepted.contains(value) else { return nil }
+                matchedFilters += 1
+            }
+            if let position = query.groupBy.firstIndex(of: key) { values[position] = value }
+        }
+        return matchedFilters == query.filters.count ? values : nil
+    }
+
+    @inline(__always)
+    func includes(bucket: Int64) -> Bool { bucket >= from && bucket < to }
+
+    @inline(__always)
+    func slot(of bucket: Int64) -> Int64 {
+        guard let slotWidth else { return 0 }
+        return TimeGrid.floor(bucket, width: slotWidth)
+    }
+
+    /// Merges the partial result of one source: `local[(group, slot)]` with `groupValues[group]`.
+    mutating func merge(_ local: [LocalKey: RollupCell], groupValues: [[String?]], bucketWidth: Int64) {
+        guard !local.isEmpty else { return }
+        coarsestBucket = max(coarsestBucket, bucketWidth)
+        for (key, cell) in local {
+            groups[GroupKey(slot: key.slot, values: groupValues[key.group]), default: RollupCell()].merge(cell)
+        }
+    }
+
+    struct LocalKey: Hashable {
+        var group: Int
+        var slot: Int64
+    }
+
+    func result() -> QueryResult {
+        let rows = groups.map { key, cell in
+            QueryRow(
+                time: slotWidth == nil ? nil : key.slot, dimensions: key.values, count: cell.count,
+                valueCount: cell.valueCount, sum: cell.sum,
+                min: cell.valueCount > 0 ? cell.min : nil, max: cell.valueCount > 0 ? cell.max : nil,
+                units: wantsUnits ? (cell.units?.estimate() ?? 0) : nil)
+        }.sorted(by: Aggregator.rowOrder)
+        return QueryResult(
+            groupBy: query.groupBy, measures: query.measures.sorted(), rows: rows, unitsAreEstimates: wantsUnits,
+            coarsestBucketMilliseconds: coarsestBucket)
+    }
+
+    /// Time, then dimension values with `nil` first.
+    static func rowOrder(_ a: QueryRow, _ b: QueryRow) -> Bool {
+        if a.time != b.time { return (a.time ?? .min) < (b.time ?? .min) }
+        for (x, y) in zip(a.dimensions, b.dimensions) where x != y {
+            guard let x else { return true }
+            guard let y else { return false }
+            return x < y
+        }
+        return false
+    }
+}

@@ -1,0 +1,225 @@
+/// Reads segments: the footer, the dictionary, and only the column blocks a caller asks for.
+/// Every count and index read from the file is checked before use (format-spec.md, rules S1–S6).
+struct SegmentReader {
+    let file: any FileHandle
+    let info: SegmentInfo
+    let partitionMilliseconds: Int64
+
+    /// Which optional columns to decode.
+    struct Columns: OptionSet {
+        let rawValue: Int
+        static let values = Columns(rawValue: 1)
+        static let sketches = Columns(rawValue: 2)
+        static let all: Columns = [.values, .sketches]
+    }
+
+    /// One metric's decoded columns. Row `r` belongs to the series whose run covers it.
+    struct MetricColumns {
+        /// Per series: dictionary indices `(key, value)`.
+        var series: [[(key: Int, value: Int)]]
+        /// Per series: how many consecutive rows it has.
+        var seriesRuns: [Int]
+        /// Per row: bucket start (ms).
+        var buckets: [Int64]
+        var counts: [UInt64]
+        /// Present when values were requested and the metric has values.
+        var valueCounts: [UInt64]?
+        var sums: [Double]?
+        var minimums: [Double]?
+        var maximums: [Double]?
+        /// Present when sketches were requested and the metric has units.
+        var sketches: [HyperLogLog?]?
+
+        /// Row `row` as a cell, with the columns that were decoded.
+        func cell(at row: Int) -> RollupCell {
+            var cell = RollupCell()
+            cell.count = counts[row]
+            if let valueCounts, valueCounts[row] > 0 {
+                cell.valueCount = valueCounts[row]
+                cell.sum = sums![row]
+                cell.min = minimums![row]
+                cell.max = maximums![row]
+            }
+            cell.units = sketches?[row] ?? nil
+            return cell
+        }
+    }
+
+    private func corrupt(_ what: String, at offset: UInt64) -> TallyError {
+        TallyError.corruption("segment \(info.id): \(what)", path: file.path, offset: offset)
+    }
+
+    private func readBlock(_ ref: SegmentFooter.BlockRef, kind: BlockKind) throws -> [UInt8] {
+        let offset = info.offset + ref.offset
+        guard let framed = try file.readExactly(at: offset, count: Int(ref.length)) else {
+            throw corrupt("block extends past the end of the file", at: offset)
+        }
+        return try Block.decode(framed, expectedKind: kind, path: file.path, offset: offset)
+    }
+
+    func readFooter() throws -> SegmentFooter {
+        let ref = SegmentFooter.BlockRef(offset: info.footerOffset - info.offset, length: info.footerLength)
+        let raw = try readBlock(ref, kind: .segmentFooter)
+        let footer = try SegmentFooter.decode(
+            raw, segmentLength: info.length, footerLength: info.footerLength, path: file.path,
+            offset: info.footerOffset)
+        guard footer.partitionStart == info.partitionStart, footer.rowCount == Int(info.rowCount),
+              footer.bucketMilliseconds == info.bucketMilliseconds
+        else { throw corrupt("footer disagrees with the catalog", at: info.footerOffset) }
+        return footer
+    }
+
+    func readDictionary(_ footer: SegmentFooter) throws -> [String] {
+        let raw = try readBlock(footer.dictionary, kind: .dictionary)
+        var reader = ByteReader(raw)
+        let at = info.offset + footer.dictionary.offset
+        guard let count = reader.readCount(max: min(footer.stringCount, reader.remaining)), count == footer.stringCount
+        else { throw corrupt("dictionary count mismatch", at: at) }
+        var strings: [String] = []
+        strings.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let string = reader.readString(maxLength: BatchRecord.maxStringBytes) else {
+                throw corrupt("dictionary entry is malformed", at: at)
+            }
+            strings.append(string)
+        }
+        guard reader.isAtEnd else { throw corrupt("dictionary has trailing bytes", at: at) }
+        return strings
+    }
+
+    func readColumns(_ metric: SegmentFooter.Metric, footer: SegmentFooter, columns: Columns) throws -> MetricColumns {
+        let rows = metric.rowCount
+        func block(_ kind: BlockKind) throws -> (ByteReader, UInt64)? {
+            let ref = metric.column(kind)
+            guard ref.isPresent else { return nil }
+            return (ByteReader(try readBlock(ref, kind: kind)), info.offset + ref.offset)
+        }
+        func finish(_ reader: ByteReader, _ at: UInt64) throws {
+            guard reader.isAtEnd else { throw corrupt("column has trailing bytes", at: at) }
+        }
+        // Series and their runs.
+        var (reader, at) = try block(.series)!
+        var series: [[(key: Int, value: Int)]] = []
+        series.reserveCapacity(metric.seriesCount)
+        for _ in 0..<metric.seriesCount {
+            guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
+                throw corrupt("series entry is malformed", at: at)
+            }
+            var pairs: [(key: Int, value: Int)] = []
+            for _ in 0..<pairCount {
+                guard let key = reader.readCount(max: footer.stringCount - 1),
+                      let value = reader.readCount(max: footer.stringCount - 1)
+                else { throw corrupt("series refers outside the dictionary", at: at) }
+                pairs.append((key, value))
+            }
+            series.append(pairs)
+        }
+        try finish(reader, at)
+        (reader, at) = try block(.seriesRuns)!
+        var runs: [Int] = []
+        runs.reserveCapacity(metric.seriesCount)
+        var covered = 0
+        for _ in 0..<metric.seriesCount {
+            guard let run = reader.readCount(max: rows - covered), run > 0 else {
+                throw corrupt("series runs do not add up to the row count", at: at)
+            }
+            runs.append(run)
+            covered += run
+        }
+        guard covered == rows else { throw corrupt("series runs do not add up to the row count", at: at) }
+        try finish(reader, at)
+        // Buckets and counts.
+        (reader, at) = try block(.buckets)!
+        let bucketsPerPartition = Int(partitionMilliseconds / footer.bucketMilliseconds)
+        guard bucketsPerPartition >= 1 else { throw corrupt("bucket wider than the partition", at: at) }
+        var buckets: [Int64] = []
+        buckets.reserveCapacity(rows)
+        for _ in 0..<rows {
+            guard let index = reader.readCount(max: bucketsPerPartition - 1) else {
+                throw corrupt("bucket outside the partition", at: at)
+            }
+            buckets.append(footer.partitionStart + Int64(index) * footer.bucketMilliseconds)
+        }
+        try finish(reader, at)
+        (reader, at) = try block(.counts)!
+        let counts = try readVarints(&reader, rows, at)
+        guard !counts.contains(0) else { throw corrupt("row with zero events", at: at) }
+        try finish(reader, at)
+        var result = MetricColumns(series: series, seriesRuns: runs, buckets: buckets, counts: counts)
+        if columns.contains(.values), let (valueReader, valueAt) = try block(.valueCounts) {
+            reader = valueReader
+            let valueCounts = try readVarints(&reader, rows, valueAt)
+            guard !zip(valueCounts, counts).contains(where: { $0 > $1 }) else {
+                throw corrupt("more values than events in a row", at: valueAt)
+            }
+            try finish(reader, valueAt)
+            result.valueCounts = valueCounts
+            result.sums = try readDoubles(block(.sums), rows)
+            result.minimums = try readDoubles(block(.minimums), rows)
+            result.maximums = try readDoubles(block(.maximums), rows)
+        }
+        if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
+            reader = sketchReader
+            var sketches: [HyperLogLog?] = []
+            sketches.reserveCapacity(rows)
+            for _ in 0..<rows {
+                guard let length = reader.readCount(max: reader.remaining), let bytes = reader.readBytes(length) else {
+                    throw corrupt("sketch column is truncated", at: sketchAt)
+                }
+                if length == 0 {
+                    sketches.append(nil)
+                    continue
+                }
+                guard let sketch = bytes.withUnsafeBytes({ HyperLogLog.deserialize($0) }) else {
+                    throw corrupt("sketch is malformed", at: sketchAt)
+                }
+                sketches.append(sketch)
+            }
+            try finish(reader, sketchAt)
+            result.sketches = sketches
+        }
+        return result
+    }
+
+    private func readVarints(_ reader: inout ByteReader, _ rows: Int, _ at: UInt64) throws -> [UInt64] {
+        var values: [UInt64] = []
+        values.reserveCapacity(rows)
+        for _ in 0..<rows {
+            guard let value = reader.readVarint() else { throw corrupt("column is truncated", at: at) }
+            values.append(value)
+        }
+        return values
+    }
+
+    private func readDoubles(_ block: (ByteReader, UInt64)?, _ rows: Int) throws -> [Double] {
+        guard let (blockReader, at) = block else { throw corrupt("value column missing", at: info.offset) }
+        var reader = blockReader
+        guard reader.remaining == rows * 8 else { throw corrupt("value column has the wrong length", at: at) }
+        var values: [Double] = []
+        values.reserveCapacity(rows)
+        for _ in 0..<rows { values.append(reader.readDouble()!) }
+        return values
+    }
+
+    /// Decodes the whole segment back to its logical content (compaction, dump, verify).
+    func readContent() throws -> SegmentContent {
+        let footer = try readFooter()
+        let dictionary = try readDictionary(footer)
+        var metrics: [MetricContent] = []
+        for metric in footer.metrics {
+            let columns = try readColumns(metric, footer: footer, columns: .all)
+            let series = columns.series.map { $0.map { DimensionPair(key: dictionary[$0.key], value: dictionary[$0.value]) } }
+            var rows: [SegmentRow] = []
+            rows.reserveCapacity(metric.rowCount)
+            var row = 0
+            for (seriesIndex, run) in columns.seriesRuns.enumerated() {
+                for _ in 0..<run {
+                    rows.append(SegmentRow(series: seriesIndex, bucket: columns.buckets[row], cell: columns.cell(at: row)))
+                    row += 1
+                }
+            }
+            metrics.append(MetricContent(name: dictionary[metric.nameIndex], series: series, rows: rows))
+        }
+        return SegmentContent(partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds, metrics: metrics)
+    }
+}

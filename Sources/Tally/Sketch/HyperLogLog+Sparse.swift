@@ -1,0 +1,180 @@
+extension HyperLogLog {
+    /// The in-memory form of a sparse entry, ordered by (idx′, rho′), with `key >> 7 == idx′`:
+    /// - `idx′ << 7 | rho′ << 1 | 1` ("flagged") when the low 11 bits of idx′ (hash bits 49…39,
+    ///   between p and p′) are all zero, so that the dense rho depends on rho′;
+    /// - `idx′ << 7` otherwise: those 11 bits fix the dense rho.
+    ///
+    /// The serialized entry is the paper's encoding, `idx′ << 7 | rho′ << 1 | 1` when flagged and
+    /// `idx′ << 1` when not; it sorts unflagged entries among flagged ones differently, which is
+    /// why the sketch keeps keys in memory (one idx′'s candidates are adjacent among keys).
+    enum SparseKey {
+        /// p′ − p: the hash bits that idx′ has beyond the dense register index.
+        static let betweenBits: UInt32 = 11
+        static let betweenMask: UInt32 = (1 << betweenBits) - 1
+
+        @inline(__always)
+        static func make(hash: UInt64) -> UInt32 {
+            let index = UInt32(truncatingIfNeeded: hash >> 39)
+            guard index & betweenMask == 0 else { return index << 7 }
+            // 1 + the leading zeros of bits 38…0; the sentinel bit 24 caps it at 40.
+            let tail = (hash << 25) | (1 << 24)
+            let rho = UInt32(truncatingIfNeeded: tail.leadingZeroBitCount + 1)
+            return index << 7 | rho << 1 | 1
+        }
+
+        /// The dense register and rho that the key's hashes give.
+        @inline(__always)
+        static func register(of key: UInt32) -> (index: Int, rho: UInt8) {
+            let index = Int(truncatingIfNeeded: key >> (7 + betweenBits))
+            if key & 1 == 1 {
+                // The 11 bits between p and p′ are zero: they add 11 to rho′.
+                return (index, UInt8(truncatingIfNeeded: (key >> 1) & 63) &+ UInt8(betweenBits))
+            }
+            // 1 + the leading zeros of the (nonzero) 11 bits between p and p′.
+            let between = (key >> 7) & betweenMask
+            return (index, UInt8(truncatingIfNeeded: between.leadingZeroBitCount - 20))
+        }
+
+        /// The serialized (paper) entry of a key, and back.
+        static func entry(of key: UInt32) -> UInt32 { key & 1 == 1 ? key : key >> 6 }
+        static func key(ofEntry entry: UInt32) -> UInt32 { entry & 1 == 1 ? entry : entry << 6 }
+
+        /// Whether `entry` is one that ``make(hash:)`` can produce, in serialized form.
+        static func isValidEntry(_ entry: UInt32) -> Bool {
+            if entry & 1 == 1 {
+                let rho = (entry >> 1) & 63
+                let index = entry >> 7
+                return rho >= 1 && rho <= HyperLogLog.maxSparseRho && index & betweenMask == 0
+            }
+            let index = entry >> 1
+            return index < HyperLogLog.sparseIndexCount && index & betweenMask != 0
+        }
+    }
+
+    /// The buffer size at which inserts merge it into the sorted entries.
+    var pendingLimit: Int { max(Self.minimumPendingLimit, sortedCount >> 2) }
+
+    /// Called when the key array is full: makes room for the buffer to fill to ``pendingLimit``,
+    /// growing by half at least but never past a full buffer on a full sparse list.
+    mutating func growSparseCapacity() {
+        let largest = Self.sparseEntryLimit + Self.sparseEntryLimit / 4
+        let grown = min(sparseKeys.capacity + sparseKeys.capacity / 2, largest)
+        sparseKeys.reserveCapacity(max(grown, sortedCount + pendingLimit, sparseKeys.count + 1))
+    }
+
+    /// Merges the buffer into the sorted entries; turns dense past ``sparseEntryLimit``.
+    mutating func flushPending() {
+        let sorted = sortedCount
+        let pending = sparseKeys.count - sorted
+        guard pending > 0 else { return }
+        let mergedCount = sparseKeys.withUnsafeMutableBufferPointer { keys in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: pending) { buffer in
+                var scratch = buffer
+                // Move the pending keys out: the merge writes over their slots.
+                _ = scratch.initialize(fromContentsOf: keys[sorted...])
+                scratch.sort()
+                let unique = Self.keepLargestPerIndex(scratch)
+                return Self.mergeSortedKeys(
+                    into: keys, sortedCount: sorted,
+                    incoming: UnsafeBufferPointer(rebasing: scratch[..<unique]))
+            }
+        }
+        finishMerge(count: mergedCount)
+    }
+
+    /// Merges sorted keys with distinct idx′ into a sparse sketch that has no buffer.
+    mutating func mergeSorted(_ incoming: [UInt32]) {
+        guard !incoming.isEmpty else { return }
+        let sorted = sortedCount
+        sparseKeys.append(contentsOf: repeatElement(0, count: incoming.count))
+        let mergedCount = sparseKeys.withUnsafeMutableBufferPointer { keys in
+            incoming.withUnsafeBufferPointer { incoming in
+                Self.mergeSortedKeys(into: keys, sortedCount: sorted, incoming: incoming)
+            }
+        }
+        finishMerge(count: mergedCount)
+    }
+
+    private mutating func finishMerge(count: Int) {
+        sparseKeys.removeLast(sparseKeys.count - count)
+        sortedCount = count
+        if count > Self.sparseEntryLimit { convertToDense() }
+    }
+
+    /// Turns the sketch dense for good (no-op when it is). Exact: the registers equal those of
+    /// inserting every hash densely.
+    mutating func convertToDense() {
+        guard registers.isEmpty else { return }
+        registers = [UInt8](repeating: 0, count: Self.registerCount)
+        applyToRegisters(sparseKeys)
+        sparseKeys = []
+        sortedCount = 0
+    }
+
+    /// Raises the dense registers to what `keys` (sorted or not) stand for.
+    mutating func applyToRegisters(_ keys: [UInt32]) {
+        registers.withUnsafeMutableBufferPointer { registers in
+            for key in keys {
+                let (index, rho) = SparseKey.register(of: key)
+                if registers[index] < rho { registers[index] = rho }
+            }
+        }
+    }
+
+    /// Compacts ascending `keys` to one per idx′, the largest; returns how many remain in front.
+    static func keepLargestPerIndex(_ keys: UnsafeMutableBufferPointer<UInt32>) -> Int {
+        var written = 0
+        for key in keys {
+            if written > 0 && keys[written - 1] >> 7 == key >> 7 {
+                keys[written - 1] = key
+            } else {
+                keys[written] = key
+                written += 1
+            }
+        }
+        return written
+    }
+
+    /// Merges `incoming` into `keys[..<sortedCount]` in place, keeping the larger key for an
+    /// idx′ in both, and returns the merged count (the result is `keys[..<count]`).
+    ///
+    /// Requires: both runs strictly ascending with distinct idx′; `keys.count >= sortedCount +
+    /// incoming.count`, the slots after the run being free; `incoming` not inside `keys`.
+    static func mergeSortedKeys(
+        into keys: UnsafeMutableBufferPointer<UInt32>, sortedCount: Int,
+        incoming: UnsafeBufferPointer<UInt32>
+    ) -> Int {
+        let total = sortedCount + incoming.count
+        var mine = sortedCount - 1
+        var theirs = incoming.count - 1
+        var write = total - 1
+        // Back to front, so nothing unread is overwritten.
+        while theirs >= 0 {
+            let incomingKey = incoming[theirs]
+            if mine >= 0 {
+                let myKey = keys[mine]
+                if myKey >> 7 > incomingKey >> 7 {
+                    keys[write] = myKey
+                    mine -= 1
+                } else if myKey >> 7 < incomingKey >> 7 {
+                    keys[write] = incomingKey
+                    theirs -= 1
+                } else {
+                    keys[write] = max(myKey, incomingKey)
+                    mine -= 1
+                    theirs -= 1
+                }
+            } else {
+                keys[write] = incomingKey
+                theirs -= 1
+            }
+            write -= 1
+        }
+        // keys[...mine] never moved; one slot was left free per shared idx′. Close the gap.
+        let gap = write - mine
+        if gap > 0 {
+            for source in (write + 1)..<total { keys[source - gap] = keys[source] }
+        }
+        return total - gap
+    }
+}

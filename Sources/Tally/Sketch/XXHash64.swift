@@ -1,0 +1,103 @@
+/// XXH64, the 64-bit xxHash of Yann Collet, bit-exact with the reference implementation
+/// (`XXH64()` of xxhash.h): input words are read little-endian at any alignment.
+///
+/// Units are hashed with it before they enter a ``HyperLogLog``, so its output is part of the
+/// file format: it must never change.
+enum XXHash64 {
+    private static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private static let prime3: UInt64 = 0x1656_67B1_9E37_79F9
+    private static let prime4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    private static let prime5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+    /// The hash of the UTF-8 bytes of `string`.
+    static func hash(_ string: String, seed: UInt64 = 0) -> UInt64 {
+        let contiguous = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            hash(UnsafeRawBufferPointer(utf8), seed: seed)
+        }
+        return contiguous ?? hash(Array(string.utf8), seed: seed)
+    }
+
+    static func hash(_ bytes: [UInt8], seed: UInt64 = 0) -> UInt64 {
+        bytes.withUnsafeBytes { hash($0, seed: seed) }
+    }
+
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        let length = bytes.count
+        guard length > 0, let base = bytes.baseAddress else { return avalanche(seed &+ prime5) }
+
+        var offset = 0
+        var h: UInt64
+        if length >= 32 {
+            var v1 = seed &+ prime1 &+ prime2
+            var v2 = seed &+ prime2
+            var v3 = seed
+            var v4 = seed &- prime1
+            let lastStripe = length - 32
+            repeat {
+                v1 = round(v1, readUInt64(base, offset))
+                v2 = round(v2, readUInt64(base, offset + 8))
+                v3 = round(v3, readUInt64(base, offset + 16))
+                v4 = round(v4, readUInt64(base, offset + 24))
+                offset += 32
+            } while offset <= lastStripe
+            h = rotateLeft(v1, 1) &+ rotateLeft(v2, 7) &+ rotateLeft(v3, 12) &+ rotateLeft(v4, 18)
+            h = mergeRound(h, v1)
+            h = mergeRound(h, v2)
+            h = mergeRound(h, v3)
+            h = mergeRound(h, v4)
+        } else {
+            h = seed &+ prime5
+        }
+        h &+= UInt64(truncatingIfNeeded: length)
+
+        while offset + 8 <= length {
+            h ^= round(0, readUInt64(base, offset))
+            h = rotateLeft(h, 27) &* prime1 &+ prime4
+            offset += 8
+        }
+        if offset + 4 <= length {
+            let word = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+            h ^= UInt64(UInt32(littleEndian: word)) &* prime1
+            h = rotateLeft(h, 23) &* prime2 &+ prime3
+            offset += 4
+        }
+        while offset < length {
+            h ^= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) &* prime5
+            h = rotateLeft(h, 11) &* prime1
+            offset += 1
+        }
+        return avalanche(h)
+    }
+
+    @inline(__always)
+    private static func readUInt64(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    @inline(__always)
+    private static func rotateLeft(_ value: UInt64, _ bits: UInt64) -> UInt64 {
+        (value &<< bits) | (value &>> (64 &- bits))
+    }
+
+    @inline(__always)
+    private static func round(_ accumulator: UInt64, _ input: UInt64) -> UInt64 {
+        rotateLeft(accumulator &+ input &* prime2, 31) &* prime1
+    }
+
+    @inline(__always)
+    private static func mergeRound(_ accumulator: UInt64, _ value: UInt64) -> UInt64 {
+        (accumulator ^ round(0, value)) &* prime1 &+ prime4
+    }
+
+    @inline(__always)
+    private static func avalanche(_ value: UInt64) -> UInt64 {
+        var h = value
+        h ^= h >> 33
+        h &*= prime2
+        h ^= h >> 29
+        h &*= prime3
+        h ^= h >> 32
+        return h
+    }
+}
