@@ -115,37 +115,58 @@ extension Engine {
         return engine
     }
 
-    /// The committed superblock (rule R2).
+    /// The committed superblock (rules R2, S1, S2): the valid copy with the highest generation.
+    ///
+    /// A valid superblock is written only after every byte it covers was synced, so one that
+    /// does not fit the file means damage (a truncated file, or a forged slot), never a torn
+    /// write: it is corruption, not a reason to fall back to the older slot and lose the newer
+    /// commits. `size` may predate a commit by a concurrent writer; the file is measured again
+    /// before concluding.
     static func readSuperblock(file: any FileHandle, size: UInt64) throws -> Superblock {
-        let candidates = try Superblock.slotOffsets.compactMap { offset -> Superblock? in
-            Superblock.decode(try file.read(at: offset, count: Superblock.encodedSize))
-        }.filter { block in
-            block.committedEnd >= Superblock.dataStart && block.committedEnd <= size
-                && block.catalogOffset >= Superblock.dataStart
-                && block.catalogLength >= UInt64(Block.headerSize)
-                && block.catalogLength <= block.committedEnd - block.catalogOffset
+        var best: (superblock: Superblock, offset: UInt64)?
+        for offset in Superblock.slotOffsets {
+            guard let candidate = Superblock.decode(try file.read(at: offset, count: Superblock.encodedSize)) else { continue }
+            if best.map({ candidate.generation > $0.superblock.generation }) ?? true { best = (candidate, offset) }
         }
-        guard let best = candidates.max(by: { $0.generation < $1.generation }) else {
+        guard let (superblock, offset) = best else {
             throw TallyError.corruption(
                 "no valid superblock (both slots are damaged, or the file was truncated)", path: file.path,
                 offset: Superblock.slotOffsets[0])
         }
-        return best
+        guard superblock.isConsistent(fileSize: UInt64.max) else {
+            throw TallyError.corruption(
+                "superblock generation \(superblock.generation) describes an impossible layout", path: file.path,
+                offset: offset)
+        }
+        if superblock.committedEnd > size {
+            let current = try file.size()
+            guard superblock.committedEnd <= current else {
+                throw TallyError.corruption(
+                    "the file ends at \(current) bytes but its committed state needs \(superblock.committedEnd): it was truncated",
+                    path: file.path, offset: current)
+            }
+        }
+        return superblock
     }
 
     /// Replays the write-ahead log into the head (rule R5). Caller is the only user of the engine.
     func recoverWAL() throws {
         guard fileSystem.fileExists(atPath: walPath) else { return }
         let walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
-        let scan = try WALReader.scan(walFile)
+        let scan = try WALReader.scan(walFile, expectedSalt: superblock.walSalt)
         guard scan.salt == superblock.walSalt else {
             walFile.close()
             if !isReadOnly { try fileSystem.removeFile(atPath: walPath) }
             return
         }
+        if scan.headerDamaged, !options.salvage {
+            throw TallyError.corruption(
+                "write-ahead log header is damaged, but records of this database follow it; open with salvage to keep them",
+                path: walPath, offset: 0)
+        }
         if case .corruptMiddle(let offset) = scan.ending, !options.salvage {
             throw TallyError.corruption(
-                "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
+                "write-ahead log is damaged before its end; open with salvage to keep the records before the damage",
                 path: walPath, offset: offset)
         }
         for record in scan.records {
@@ -157,7 +178,8 @@ extension Engine {
             apply(batch)
         }
         if !isReadOnly {
-            wal = try WALWriter.resume(file: walFile, salt: scan.salt!, validEnd: scan.validEnd)
+            wal = try WALWriter.resume(
+                file: walFile, salt: scan.salt!, validEnd: scan.validEnd, rewriteHeader: scan.headerDamaged)
         }
     }
 
