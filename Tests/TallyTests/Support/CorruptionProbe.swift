@@ -117,3 +117,15 @@ struct CorruptionTally: CustomStringConvertible {
         "tried=\(tried) detected=\(detected) harmless=\(harmless) tail_lost=\(tailLost) undetected=\(undetected.count)"
     }
 }
+
+extension CorruptionProbe.Answers {
+    /// The answers of a clean database holding exactly `batches` of `workload`: the state
+    /// "before" or "after" an interrupted operation, whichever those batches are.
+    static func of(batches: Set<BatchKey>, workload: CrashWorkload) throws -> Self {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        for key in batches.sorted() { try db.ingest(workload.events(key), batchID: key.id) }
+        try db.flush()
+        return try of(db)
+    }
+}

@@ -16,6 +16,8 @@ struct CrashWorkloadRunner {
     var flushEvery = 4
     /// A separate thread flushes in a loop while the writers run.
     var flusherThread = false
+    /// A stream queries after every this many of its batches (0: never), reading segments.
+    var queryEvery = 0
     var durability = Durability.full
     /// Options tweak applied to every open (e.g. a crash hook).
     var configure: @Sendable (inout Options) -> Void = { _ in }
@@ -65,6 +67,7 @@ struct CrashWorkloadRunner {
                     try db.ingest(workload.events(key), batchID: key.id)
                     outcome.withLock { _ = $0.acknowledged.insert(key) }
                     if flushEvery > 0 && index % flushEvery == flushEvery - 1 { try db.flush() }
+                    if queryEvery > 0 && index % queryEvery == queryEvery - 1 { _ = try workload.observe(db) }
                 } catch {
                     outcome.withLock { $0.errors.append(error) }
                     return
