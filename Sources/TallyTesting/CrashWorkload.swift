@@ -118,7 +118,11 @@ public struct CrashWorkload: Sendable {
     /// Violations of the invariants every state must satisfy, whatever was acknowledged:
     /// each present batch is whole and counted once (rule 1), the experiment state agrees with
     /// the batches present, and each stream's batches are a prefix of what it sent.
-    public func consistencyViolations(_ observed: Observed) -> [String] {
+    ///
+    /// With `live`, the observation was taken from a handle other threads were writing through:
+    /// the batch query and the experiment report are separate reads, so the report may already
+    /// hold later batches, and only its lower bounds are checked.
+    public func consistencyViolations(_ observed: Observed, live: Bool = false) -> [String] {
         var problems: [String] = []
         for (key, count) in observed.counts.sorted(by: { $0.key < $1.key }) {
             let want = tagged(key)
@@ -134,15 +138,29 @@ public struct CrashWorkload: Sendable {
                 problems.append("stream \(stream) is not a prefix: \(indices.prefix(20))")
             }
         }
-        problems += experimentViolations(observed)
+        problems += experimentViolations(observed, live: live)
         return problems
     }
 
     /// The variant report against the batches present (exact counts and sums).
-    func experimentViolations(_ observed: Observed) -> [String] {
+    func experimentViolations(_ observed: Observed, live: Bool) -> [String] {
         let present = observed.present
         guard let report = observed.report else {
             return present.isEmpty ? [] : ["no experiment state although \(present.count) batches are present"]
+        }
+        if live {
+            var problems: [String] = []
+            if report.units < UInt64(present.count) {
+                problems.append("experiment has \(report.units) units exposed, fewer than the \(present.count) batches seen before")
+            }
+            for variant in report.variants {
+                let members = present.filter { self.variant($0) == variant.name }
+                let converting = members.filter(converts).count
+                if variant.units < UInt64(members.count) || (variant.metrics["conv"]?.units ?? 0) < UInt64(converting) {
+                    problems.append("variant \(variant.name) has fewer units than the batches seen before")
+                }
+            }
+            return problems
         }
         var problems: [String] = []
         if report.units != UInt64(present.count) {
