@@ -130,4 +130,6 @@ final class Engine: @unchecked Sendable {
 struct CachedSegment {
     var footer: SegmentFooter
     var dictionary: [String]
+    /// Dictionary position of each string.
+    var index: [String: Int32]
 }
