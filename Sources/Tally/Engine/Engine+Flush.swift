@@ -41,7 +41,9 @@ extension Engine {
         guard !head.isEmpty || wal != nil else { return }
         var newCatalog = catalog
         var offset = superblock.committedEnd
-        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds) {
+        // Rule T2: cells of partitions at or below the retention horizon are never written.
+        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds)
+        where content.partitionStart + partitionMilliseconds > newCatalog.retentionHorizon {
             let encoded = SegmentWriter.encode(content)
             try file.write(encoded.bytes, at: offset)
             newCatalog.segments.append(SegmentInfo(

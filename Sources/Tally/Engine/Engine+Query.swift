@@ -93,7 +93,8 @@ extension Engine {
             }
             for r in row..<row + run where aggregator.includes(bucket: data.buckets[r]) {
                 let cell = data.cell(at: r)
-                local[Aggregator.LocalKey(group: group, slot: aggregator.slot(of: data.buckets[r])), default: RollupCell()]
+                let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
+                local[Aggregator.LocalKey(group: group, slot: slot), default: RollupCell()]
                     .merge(cell)
             }
         }
