@@ -9,22 +9,8 @@ import TallyTesting
 @Suite struct RetentionTests {
     let day = Maintenance.day
 
-    /// Four days of events in several segments per partition, then late events from the last
-    /// two hours of day 1 to the first hour of day 2, left in the head (and the log): retention
-    /// at the start of day 2 drops part of the head.
     func populated(_ fileSystem: SimulatedFileSystem, options: Options? = nil) throws -> (Tally, [Event]) {
-        let db = try Tally.open(at: Fixtures.path, options: options ?? Fixtures.options(fileSystem))
-        let events = Maintenance.exactEvents(seed: 7, count: 2000).sorted { $0.timestamp < $1.timestamp }
-        try Maintenance.ingest(events, into: db)
-        let lateStart = Fixtures.start + day + 22 * Maintenance.hour
-        let late = Maintenance.exactEvents(seed: 8, count: 200, days: 1).map { event in
-            var event = event
-            event.timestamp = lateStart + (event.timestamp - Fixtures.start) % (3 * Maintenance.hour)
-            return event
-        }
-        try db.ingest(late, batchID: "late-head")
-        #expect(try db.info().headEvents == late.count)
-        return (db, events + late)
+        try Maintenance.populated(fileSystem, options: options)
     }
 
     @Test func retentionThenQueryEqualsTheOracleOnSurvivingPartitions() throws {
@@ -161,10 +147,10 @@ import TallyTesting
     /// cut, leaves the state before or after, never a mixture.
     @Test func everyRetentionCrashPointLeavesTheStateBeforeOrAfter() throws {
         let horizon = Fixtures.start + 2 * day
+        let count = 240
         // A reference run: the answers before and after, and the points retention passes.
         let crashes = CrashSwitch()
-        let reference = SimulatedFileSystem()
-        let (db, _) = try populated(reference, options: Maintenance.options(reference, crashes: crashes))
+        let (_, db) = try Maintenance.restored(count: count, crashes: crashes)
         let before = try Maintenance.answers(db)
         crashes.startRecording()
         try db.applyRetention(before: horizon)
@@ -176,8 +162,7 @@ import TallyTesting
 
         for point in points {
             let crashes = CrashSwitch()
-            let fileSystem = SimulatedFileSystem()
-            let (db, _) = try populated(fileSystem, options: Maintenance.options(fileSystem, crashes: crashes))
+            let (fileSystem, db) = try Maintenance.restored(count: count, crashes: crashes)
             crashes.arm(point)
             #expect(throws: (any Error).self) { try db.applyRetention(before: horizon) }
             for (label, disk) in Maintenance.aftermaths(of: fileSystem) {
@@ -193,11 +178,11 @@ import TallyTesting
     }
 
     /// Issue 7 item 4: EIO and ENOSPC at the N-th write or sync of the retention commit.
+    /// ENOSPC is tried as a persistent fault (the disk stays full), EIO as a one-off.
     @Test(arguments: [SimulatedFileSystem.Operation.write, .sync], [EIO, ENOSPC])
     func ioErrorsDuringRetention(kind: SimulatedFileSystem.Operation, code: Int32) throws {
         let horizon = Fixtures.start + 2 * day
-        let probe = SimulatedFileSystem()
-        let (probeDB, _) = try populated(probe)
+        let (probe, probeDB) = try Maintenance.restored(count: 240)
         let before = try Maintenance.answers(probeDB)
         let callsBefore = probe.callCount(kind)
         try probeDB.applyRetention(before: horizon)
@@ -205,16 +190,15 @@ import TallyTesting
         let calls = probe.callCount(kind) - callsBefore
         #expect(calls >= 2)
         for n in 1...calls {
-            for persistent in [false, true] {
-                let fileSystem = SimulatedFileSystem()
-                let (db, _) = try populated(fileSystem)
+            for persistent in [code == ENOSPC] {
+                let (fileSystem, db) = try Maintenance.restored(count: 240)
                 fileSystem.inject(.init(kind: kind, errno: code, afterCalls: n, persistent: persistent, partialWrite: true))
                 let error = #expect(throws: TallyError.self) { try db.applyRetention(before: horizon) }
                 #expect(error?.osErrno == code || error?.code == .needsReopen, "\(n)")
                 // The live handle shows one state or the other, whole.
                 let live = try Maintenance.answers(db)
                 #expect(live == before || live == after, "n=\(n) persistent=\(persistent)")
-                for (label, disk) in Maintenance.aftermaths(of: fileSystem) {
+                for (label, disk) in Maintenance.aftermaths(of: fileSystem, all: false) {
                     let reopened = try Tally.open(at: Fixtures.path, options: Fixtures.options(disk))
                     let answers = try Maintenance.answers(reopened)
                     #expect(answers == before || answers == after, "n=\(n) \(label)")
