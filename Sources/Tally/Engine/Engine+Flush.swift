@@ -61,10 +61,11 @@ extension Engine {
         newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
         try commit(newCatalog, appendingAt: offset)
         head = Head(bucketMilliseconds: bucketMilliseconds)
-        if let old = wal {
+        if wal != nil {
+            // The old log's handle is not closed here: a group-commit sync may be using it
+            // without the state lock. It closes when its last user releases it.
             wal = nil
             try crashPoint(.checkpointBeforeWALRemoval)
-            old.file.close()
             try fileSystem.removeFile(atPath: walPath)
         }
         markAllDurable(upTo: appendedLSN)
