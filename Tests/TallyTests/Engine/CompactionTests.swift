@@ -178,6 +178,28 @@ import TallyTesting
         #expect(try db.verify().isClean)
     }
 
+    /// Compaction never carries damage over: a damaged segment fails it with the offset, and the
+    /// old file stays the database.
+    @Test func aDamagedSegmentFailsCompactionAndLeavesTheOldFile() throws {
+        let fileSystem = SimulatedFileSystem()
+        var db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try Maintenance.ingest(Maintenance.exactEvents(seed: 13, count: 400, days: 1), into: db, batchSize: 100)
+        try db.close()
+        var bytes = fileSystem.snapshotFiles()[Fixtures.path]!
+        db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        let segment = try #require(try db.info().segments.last)
+        try db.close()
+        let damaged = Int(segment.offset) + 20
+        bytes[damaged] ^= 0x10
+        fileSystem.setContents(bytes, atPath: Fixtures.path)
+        db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        let error = #expect(throws: TallyError.self) { try db.compact() }
+        #expect(error?.code == .corruption && error?.offset != nil)
+        #expect(fileSystem.snapshotFiles()[Fixtures.path] == bytes)
+        #expect(!fileSystem.fileExists(atPath: temporary))
+        try db.ingest([Event(timestamp: Fixtures.start, metric: "probe")])  // still writable
+    }
+
     /// Retention committed while the merge runs is not undone by the swap.
     @Test func retentionDuringCompactionIsNotUndone() throws {
         let fileSystem = SimulatedFileSystem()
