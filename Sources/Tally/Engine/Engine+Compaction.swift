@@ -42,6 +42,34 @@ extension Engine {
     }
 }
 
+extension Engine {
+    /// Opens the database file for writing, takes its lock and loads it (R1, R2–R4), making sure
+    /// the lock is on the file that the name refers to (rule K9): a compaction may rename a new
+    /// file over the name between this process opening the old one and locking it, after the
+    /// compacting writer let the old one go. Then this handle's committed superblock differs
+    /// from the name's (the new file has a higher generation), and opening starts over.
+    /// Only then is a compaction's leftover temporary removed.
+    static func loadLocked(path: String, options: Options) throws -> Engine {
+        let fileSystem = options.fileSystem
+        for _ in 0..<100 {
+            let file = try fileSystem.openFile(atPath: path, mode: .readWrite)
+            try file.lockExclusive()
+            let engine = try load(path: path, file: file, options: options)
+            let check = try fileSystem.openFile(atPath: path, mode: .readOnly)
+            defer { check.close() }
+            guard try readSuperblock(file: check, size: check.size()) == engine.superblock else {
+                file.close()
+                continue
+            }
+            if fileSystem.fileExists(atPath: path + ".compacting") {
+                try fileSystem.removeFile(atPath: path + ".compacting")
+            }
+            return engine
+        }
+        throw TallyError(.io, "the database file kept being replaced while it was being opened; try again", path: path)
+    }
+}
+
 /// The state of one compaction: the temporary file and what has been written to it.
 private struct CompactionRun {
     let engine: Engine

@@ -24,14 +24,8 @@ extension Engine {
             try create(path: path, options: options)
         }
         if options.readOnly { return try openReadOnly(path: path, options: options) }
-        let file = try fileSystem.openFile(atPath: path, mode: .readWrite)
-        try file.lockExclusive()
-        // R1: only under the lock, so that a refused writer never removes the temporary of a
-        // compaction running in the process that holds it (rule K9).
-        if fileSystem.fileExists(atPath: path + ".compacting") {
-            try fileSystem.removeFile(atPath: path + ".compacting")
-        }
-        let engine = try load(path: path, file: file, options: options)
+        let engine = try loadLocked(path: path, options: options)  // R1, K9
+        let file = engine.file
         try engine.recoverWAL()
         if try file.size() > engine.superblock.committedEnd {
             try file.truncate(to: engine.superblock.committedEnd)

@@ -157,6 +157,28 @@ import TallyTesting
         #expect(try Maintenance.answers(try Tally.open(at: path)) == before)
     }
 
+    /// K9, regression: a writer that opened the old file, then got its lock only after a
+    /// compaction renamed a new file over the name and the compacting writer closed, must not
+    /// write to the unlinked old file: it notices and starts over on the new one.
+    @Test func aWriterThatLockedAReplacedFileStartsOver() throws {
+        let fileSystem = SimulatedFileSystem()
+        let first = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try Maintenance.ingest(Maintenance.exactEvents(seed: 14, count: 400), into: first, batchSize: 100)
+        let before = try Maintenance.answers(first)
+        var options = Fixtures.options(fileSystem)
+        options.fileSystem = HookedFileSystem(inner: fileSystem) {
+            // Between the second writer's open and its lock: compact, and let the file go.
+            try first.compact()
+            try first.close()
+        }
+        let second = try Tally.open(at: Fixtures.path, options: options)
+        try second.ingest([Event(timestamp: Fixtures.start, metric: "probe")])
+        try second.close()
+        let reopened = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        #expect(try Maintenance.answers(reopened) == before)
+        #expect(try reopened.query(Query(metric: "probe")).rows.first?.count == 1, "the second writer wrote to the old file")
+    }
+
     /// Queries that hold the old file when the new one is swapped in finish on the old one.
     @Test func aReaderHoldingTheOldFileFinishesOnIt() throws {
         let directory = TestDirectory()
@@ -217,4 +239,44 @@ import TallyTesting
         #expect(try Maintenance.oracleMismatches(reopened, survivors).isEmpty)
         #expect(try reopened.info().retentionHorizon == horizon)
     }
+}
+
+/// Runs `beforeFirstLock` once, when the first handle it opened is about to take its lock.
+struct HookedFileSystem: FileSystem {
+    let inner: SimulatedFileSystem
+    let hook: Locked<(() throws -> Void)?>
+
+    init(inner: SimulatedFileSystem, beforeFirstLock: @escaping () throws -> Void) {
+        self.inner = inner
+        hook = Locked(beforeFirstLock)
+    }
+
+    func openFile(atPath path: String, mode: FileOpenMode) throws -> any FileHandle {
+        HookedFile(inner: try inner.openFile(atPath: path, mode: mode), hook: hook)
+    }
+    func fileExists(atPath path: String) -> Bool { inner.fileExists(atPath: path) }
+    func removeFile(atPath path: String) throws { try inner.removeFile(atPath: path) }
+    func renameFile(atPath source: String, to destination: String) throws { try inner.renameFile(atPath: source, to: destination) }
+    func syncDirectory(containing path: String) throws { try inner.syncDirectory(containing: path) }
+    func contentsOfDirectory(atPath directory: String) throws -> [String] { try inner.contentsOfDirectory(atPath: directory) }
+}
+
+final class HookedFile: FileHandle {
+    let inner: any FileHandle
+    let hook: Locked<(() throws -> Void)?>
+    init(inner: any FileHandle, hook: Locked<(() throws -> Void)?>) {
+        self.inner = inner
+        self.hook = hook
+    }
+    var path: String { inner.path }
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try inner.read(at: offset, count: count) }
+    func write(_ bytes: [UInt8], at offset: UInt64) throws { try inner.write(bytes, at: offset) }
+    func size() throws -> UInt64 { try inner.size() }
+    func truncate(to size: UInt64) throws { try inner.truncate(to: size) }
+    func sync() throws { try inner.sync() }
+    func lockExclusive() throws {
+        if let once = hook.withLock({ hook -> (() throws -> Void)? in defer { hook = nil }; return hook }) { try once() }
+        try inner.lockExclusive()
+    }
+    func close() { inner.close() }
 }
