@@ -1,6 +1,7 @@
 /// Opening: create a new database atomically, or load one and recover (format-spec.md, rules R1–R6).
 ///
-/// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer.
+/// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer
+///   (`<db>.compacting` only once it holds the lock).
 /// - R2. The committed state is the valid superblock slot with the highest generation; if no
 ///   slot is valid the file is corrupt.
 /// - R3. Bytes past the committed end are ignored; a writer truncates them.
@@ -13,10 +14,8 @@ extension Engine {
     static func open(path: String, options: Options) throws -> Engine {
         try validate(options)
         let fileSystem = options.fileSystem
-        if !options.readOnly {
-            for leftover in [path + ".creating", path + ".compacting"] where fileSystem.fileExists(atPath: leftover) {
-                try fileSystem.removeFile(atPath: leftover)
-            }
+        if !options.readOnly, fileSystem.fileExists(atPath: path + ".creating") {
+            try fileSystem.removeFile(atPath: path + ".creating")
         }
         if !fileSystem.fileExists(atPath: path) {
             guard options.createIfMissing, !options.readOnly else {
@@ -25,14 +24,14 @@ extension Engine {
             try create(path: path, options: options)
         }
         if options.readOnly { return try openReadOnly(path: path, options: options) }
-        let file = try fileSystem.openFile(atPath: path, mode: .readWrite)
-        try file.lockExclusive()
-        let engine = try load(path: path, file: file, options: options)
+        let engine = try loadLocked(path: path, options: options)  // R1, K9
+        let file = engine.file
         try engine.recoverWAL()
         if try file.size() > engine.superblock.committedEnd {
             try file.truncate(to: engine.superblock.committedEnd)
             try file.sync()
         }
+        try engine.applyAutomaticRetention()  // rule T4
         try engine.flushIfNeeded()
         return engine
     }

@@ -37,6 +37,9 @@ final class Engine: @unchecked Sendable {
     var isClosed = false
     /// Decoded segment footers and dictionaries by segment id (guarded by its own lock).
     let segmentCache = Locked<[UInt64: CachedSegment]>([:])
+    /// Held for a whole compaction, so that one runs at a time. Taken before `stateLock`, never
+    /// while holding it.
+    let compactionLock = Lock()
 
     let syncLock = Lock()
     let syncCondition = Condition()
