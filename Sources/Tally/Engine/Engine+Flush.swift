@@ -69,6 +69,7 @@ extension Engine {
         let now = clock.nowMilliseconds()
         newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
         try commit(newCatalog, appendingAt: offset)
+        options.logger.debug("flushed the head", metadata: ["events": "\(head.eventCount)", "end": "\(offset)"])
         head = Head(bucketMilliseconds: bucketMilliseconds)
         experiments.dirty = []
         experiments.isDirty = false

@@ -28,6 +28,9 @@ extension Engine {
         let file = engine.file
         try engine.recoverWAL()
         if try file.size() > engine.superblock.committedEnd {
+            engine.options.logger.notice(
+                "cutting uncommitted bytes past the committed end",
+                metadata: ["path": "\(path)", "committedEnd": "\(engine.superblock.committedEnd)"])
             try file.truncate(to: engine.superblock.committedEnd)
             try file.sync()
         }
@@ -139,13 +142,28 @@ extension Engine {
         let scan = try WALReader.scan(walFile)
         guard scan.salt == superblock.walSalt else {
             walFile.close()
-            if !isReadOnly { try fileSystem.removeFile(atPath: walPath) }
+            if !isReadOnly {
+                options.logger.info("removing a write-ahead log already reflected in the file", metadata: ["path": "\(walPath)"])
+                try fileSystem.removeFile(atPath: walPath)
+            }
             return
         }
-        if case .corruptMiddle(let offset) = scan.ending, !options.salvage {
-            throw TallyError.corruption(
-                "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
-                path: walPath, offset: offset)
+        switch scan.ending {
+        case .clean:
+            break
+        case .tornTail(let offset):
+            options.logger.warning(
+                "write-ahead log ends in a torn or unsynced tail; it is cut there",
+                metadata: ["path": "\(walPath)", "offset": "\(offset)"])
+        case .corruptMiddle(let offset):
+            guard options.salvage else {
+                throw TallyError.corruption(
+                    "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
+                    path: walPath, offset: offset)
+            }
+            options.logger.error(
+                "salvaging: discarding the write-ahead log from a damaged frame on",
+                metadata: ["path": "\(walPath)", "offset": "\(offset)"])
         }
         for record in scan.records {
             guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
@@ -155,6 +173,7 @@ extension Engine {
             }
             apply(batch)
         }
+        options.logger.debug("replayed the write-ahead log", metadata: ["records": "\(scan.records.count)"])
         if !isReadOnly {
             wal = try WALWriter.resume(file: walFile, salt: scan.salt!, validEnd: scan.validEnd)
         }

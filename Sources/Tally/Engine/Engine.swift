@@ -109,7 +109,10 @@ final class Engine: @unchecked Sendable {
     /// Records a failure after which the handle refuses writes. Caller holds `stateLock`.
     func poison(_ error: Error) -> TallyError {
         let tallyError = error as? TallyError ?? TallyError(.io, "\(error)", path: path)
-        if failure == nil { failure = tallyError }
+        if failure == nil {
+            failure = tallyError
+            options.logger.error("a write failed; the handle refuses writes until reopened", metadata: ["error": "\(tallyError)"])
+        }
         return tallyError
     }
 
