@@ -34,6 +34,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyWorkload", "TallyTesting"]),
-        .testTarget(name: "TallyCLITests", dependencies: ["Tally", "TallyWorkload"]),
+        // Runs the built `tally` binary; depends on TallyCLI so that `swift test` builds it first.
+        .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI", "Tally", "TallyWorkload"]),
     ]
 )
