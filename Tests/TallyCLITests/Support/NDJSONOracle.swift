@@ -3,7 +3,7 @@ import Foundation
 /// The independent computation that `tally query` output is compared with: events read from the
 /// same NDJSON file by Foundation's `JSONSerialization` (not Tally's byte scanner), aggregated by
 /// brute force.
-struct OracleEvent {
+struct OracleEvent: Sendable {
     var timestamp: Int64
     var metric: String
     var unit: String?
@@ -12,7 +12,7 @@ struct OracleEvent {
 }
 
 /// A query in both shapes: command-line arguments for `tally query`, and fields for the oracle.
-struct QuerySpec: CustomStringConvertible {
+struct QuerySpec: Sendable, CustomStringConvertible {
     var metric: String
     var filters: [(key: String, values: [String])] = []
     var groupBy: [String] = []

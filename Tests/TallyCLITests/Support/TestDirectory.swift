@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fresh temporary directory, removed when the value is deinitialised.
-final class TestDirectory {
+final class TestDirectory: Sendable {
     let path: String
 
     init() {
