@@ -26,20 +26,6 @@ struct Aggregator {
         wantsUnits = query.measures.contains(.units)
     }
 
-    /// The group values of a series given as dimension pairs, or `nil` when a filter rejects it.
-    func groupValues(of dimensions: some Sequence<(key: String, value: String)>) -> [String?]? {
-        var values = [String?](repeating: nil, count: query.groupBy.count)
-        var matchedFilters = 0
-        for (key, value) in dimensions {
-            if let accepted = query.filters[key] {
-                guard accepted.contains(value) else { return nil }
-                matchedFilters += 1
-            }
-            if let position = query.groupBy.firstIndex(of: key) { values[position] = value }
-        }
-        return matchedFilters == query.filters.count ? values : nil
-    }
-
     @inline(__always)
     func includes(bucket: Int64) -> Bool { bucket >= from && bucket < to }
 
