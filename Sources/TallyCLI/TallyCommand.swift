@@ -14,6 +14,8 @@ struct TallyCommand: ParsableCommand {
             Times (T) are epoch milliseconds, YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ (UTC).
             """,
         subcommands: [
+            DemoCommand.self,
+            ImportCommand.self,
             QueryCommand.self,
             InfoCommand.self,
             DumpCommand.self,
