@@ -18,7 +18,7 @@ import Testing
         let sent = 5 * Self.batchSize + Self.batchSize / 2
         try importer.write(Array((stream.lines.prefix(sent).joined(separator: "\n") + "\n").utf8))
         let committed = 5 * Self.batchSize
-        try waitForEventsIngested(database, equalTo: committed)
+        try DatabaseProbe.waitForEventsIngested(database, equalTo: committed)
 
         // Other processes read the committed state while the importer holds the writer's lock.
         let prefix = try NDJSONOracle.events(inLines: Array(stream.lines.prefix(committed)))
@@ -55,21 +55,5 @@ import Testing
         // Exactly the answers of one clean import (same file, same batch size).
         #expect(try ImportCommandTests.answers(database) == ImportCommandTests.answers(ImportedDatabase.standard.path))
         #expect(try TallyBinary.run(["verify", database]).status == 0)
-    }
-
-    /// Polls `tally info` (a read-only process) until the database holds `count` events.
-    private func waitForEventsIngested(_ database: String, equalTo count: Int) throws {
-        let deadline = Date().addingTimeInterval(60)
-        var last = -1
-        while Date() < deadline {
-            let info = try TallyBinary.run(["info", database, "--format", "json"])
-            if info.status == 0, let object = try? JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any] {
-                last = (object["events_ingested"] as? NSNumber)?.intValue ?? -1
-                if last == count { return }
-                #expect(last <= count, "more events than were sent")
-            }
-            usleep(50_000)
-        }
-        Issue.record("the import did not reach \(count) events (last seen \(last))")
     }
 }

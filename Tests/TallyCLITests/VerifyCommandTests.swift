@@ -68,6 +68,21 @@ import Testing
         }
     }
 
+    @Test func aLogDamagedInTheMiddleExitsOneAndNamesTheLogAndOffset() throws {
+        let directory = TestDirectory()
+        let database = directory.file("wal.tally")
+        try DatabaseProbe.killedImport(of: Array(GeneratedStream.standard.lines.prefix(3_000)), batchSize: 1_000, into: database)
+        let wal = database + "-wal"
+        let records = try TallyBinary.run(["dump", database, "--wal", "--format", "json"])
+        #expect(records.lines.count == 4, "three batch records and the ending: \(records)")
+        // Inside the first record, which two later valid records follow: damage, not a torn tail.
+        let first = try JSONSerialization.jsonObject(with: Data(records.lines[0].utf8)) as! [String: Any]
+        try Self.flipByte(in: wal, at: (first["offset"] as! NSNumber).uint64Value + 100)
+        let output = try TallyBinary.run(["verify", database])
+        #expect(output.status == 1 && !output.wasSignalled, "\(output)")
+        #expect(output.stdout.contains("\(wal) at offset "), "\(output)")
+    }
+
     @Test func aMissingFileIsAnErrorNotACrash() throws {
         let output = try TallyBinary.run(["verify", "/nonexistent/x.tally"])
         #expect(output.status != 0 && !output.wasSignalled && output.stderr.contains("no database"), "\(output)")
