@@ -77,8 +77,8 @@ extension Engine {
         var local: [Aggregator.LocalKey: RollupCell] = [:]
         func accumulate(rows: Range<Int>, group: Int) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
-                local[Aggregator.LocalKey(group: group, slot: aggregator.slot(of: data.buckets[r])), default: RollupCell()]
-                    .merge(data.cell(at: r))
+                let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
+                local[Aggregator.LocalKey(group: group, slot: slot), default: RollupCell()].merge(data.cell(at: r))
             }
         }
         if matcher.matchesAllIntoOneGroup {

@@ -35,6 +35,15 @@ struct Aggregator {
         return TimeGrid.floor(bucket, width: slotWidth)
     }
 
+    /// The slot of a row `width` ms wide starting at `bucket`: the slot containing its start, or,
+    /// when the row is wider than a slot (a downsampled partition), the row's own start, so the
+    /// row is reported at its coarser bucket (format-spec.md, rule K7).
+    @inline(__always)
+    func slot(of bucket: Int64, width: Int64) -> Int64 {
+        guard let slotWidth else { return 0 }
+        return width > slotWidth ? bucket : TimeGrid.floor(bucket, width: slotWidth)
+    }
+
     /// Merges the partial result of one source: `local[(group, slot)]` with `groupValues[group]`.
     mutating func merge(_ local: [LocalKey: RollupCell], groupValues: [[String?]], bucketWidth: Int64) {
         guard !local.isEmpty else { return }
