@@ -39,6 +39,7 @@ let package = Package(
             dependencies: ["Tally", "TallyWorkload", "TallyTesting", .product(name: "Logging", package: "swift-log")],
             exclude: ["Experiments/make_statistics_vectors.py"]
         ),
-        .testTarget(name: "TallyCLITests", dependencies: ["Tally", "TallyWorkload"]),
+        // Runs the built `tally` binary; depends on TallyCLI so that `swift test` builds it first.
+        .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI", "Tally", "TallyWorkload"]),
     ]
 )
