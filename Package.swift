@@ -39,9 +39,13 @@ let package = Package(
         // (RELIABILITY.md); the tests run it, so they depend on it to have it built.
         .executableTarget(name: "TallyStress", dependencies: ["Tally", "TallyTesting"]),
         .testTarget(
-            name: "TallyTests", dependencies: ["Tally", "TallyWorkload", "TallyTesting", "TallyStress"],
+            name: "TallyTests",
+            dependencies: [
+                "Tally", "TallyWorkload", "TallyTesting", "TallyStress", .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Experiments/make_statistics_vectors.py"]
         ),
-        .testTarget(name: "TallyCLITests", dependencies: ["Tally", "TallyWorkload"]),
+        // Runs the built `tally` binary; depends on TallyCLI so that `swift test` builds it first.
+        .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI", "Tally", "TallyWorkload"]),
     ]
 )

@@ -12,7 +12,7 @@ final class Child {
 
     init(_ arguments: [String]) throws {
         outputPath = NSTemporaryDirectory() + "tally-stress-child-" + UUID().uuidString
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Child.executable)
         process.arguments = arguments
         process.standardOutput = FileHandle(forWritingAtPath: outputPath)

@@ -5,7 +5,8 @@ import TallyTesting
 typealias BatchKey = CrashWorkload.BatchKey
 
 /// `kill-loop` (issue 7, procedure 1; PRODUCT.md rules 1–3): runs `write` children that ingest
-/// from several threads while flushing and querying, kills each with SIGKILL at a random
+/// from several threads while flushing and querying (and, in half the cycles, applying
+/// retention and compacting), kills each with SIGKILL at a random
 /// moment (some during start-up and recovery), and after each kill opens the database
 /// read-only (and every tenth cycle as the writer) to check it against the model of
 /// acknowledged batches: none lost, none counted twice, none half-visible; it opens every time.
@@ -51,6 +52,7 @@ struct KillLoop {
             let child = try Child([
                 "write", path, "--start", starts.map { "\($0.0):\($0.1)" }.joined(separator: ","),
                 "--seed", String(seed), "--flush-ms", String(Int.random(in: 5...60, using: &random)), "--query",
+                "--maintenance-ms", String(Int.random(in: 0..<2, using: &random) == 0 ? 0 : Int.random(in: 20...120, using: &random)),
             ] + writerArguments)
             let early = Int.random(in: 0..<100, using: &random) < 15
             let delay = early ? Int.random(in: 0..<40, using: &random) : Int.random(in: 40...max(41, maxDelay), using: &random)

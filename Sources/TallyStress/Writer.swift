@@ -5,8 +5,8 @@ import TallyTesting
 /// `write`: the child of the kill loop and of the readers procedure. Opens DB as the writer,
 /// prints `open <ms>`, then ingests ``CrashWorkload`` streams from several threads, printing
 /// `ack <batch id> new|dup` after each acknowledged batch; a flushing thread and (with
-/// `--query`) a querying thread that prints `violation …` when it sees an inconsistent state run
-/// beside them. On any error it prints `error <code> <errno> <message>` and exits 3 at once.
+/// `--query`) a querying thread that prints `violation …` when it sees an inconsistent state and
+/// (with `--maintenance-ms`) a thread applying retention and compacting run beside them. On any error it prints `error <code> <errno> <message>` and exits 3 at once.
 /// With `--batches N` each stream stops after N batches, the database is closed and `done`
 /// printed; otherwise it runs until killed.
 struct Writer {
@@ -16,6 +16,9 @@ struct Writer {
     let flushMilliseconds: Int
     let query: Bool
     let batches: Int
+    /// A maintenance thread runs ``CrashWorkload/maintain(_:)`` (filler, retention, compaction)
+    /// every this many milliseconds (0: never).
+    let maintenanceMilliseconds: Int
     /// Harness self-test only: print each ack before the batch is ingested, a lie that the kill
     /// loop must catch as lost batches.
     let acknowledgeEarly: Bool
@@ -34,6 +37,7 @@ struct Writer {
         query = arguments.isSet("query")
         batches = try arguments.int("batches", default: 0)
         acknowledgeEarly = arguments.isSet("sabotage-ack-early")
+        maintenanceMilliseconds = try arguments.int("maintenance-ms", default: 0)
     }
 
     static func fail(_ error: Error) -> Never {
@@ -71,6 +75,14 @@ struct Writer {
             while !stop.isSet {
                 usleep(UInt32(max(1, flushMilliseconds)) * 1000)
                 do { try db.flush() } catch { Self.fail(error) }
+            }
+        }
+        if maintenanceMilliseconds > 0 {
+            spawn(helpers) {
+                while !stop.isSet {
+                    usleep(UInt32(maintenanceMilliseconds) * 1000)
+                    do { try CrashWorkload.maintain(db) } catch { Self.fail(error) }
+                }
             }
         }
         if query {

@@ -4,6 +4,7 @@ import Foundation
 // (issue 7, procedures 1 and 9). See RELIABILITY.md for the commands and what they check.
 //
 //   tally-stress write DB [--start 0:0,1:0] [--seed 1] [--flush-ms 20] [--query] [--batches N]
+//                         [--maintenance-ms N]
 //   tally-stress read DB [--seed 1]
 //   tally-stress kill-loop [--dir D] [--cycles 200] [--streams 3] [--seed 1] [--max-delay-ms 400]
 //   tally-stress readers [--dir D] [--count 1000] [--parallel 2] [--streams 3] [--seed 1]

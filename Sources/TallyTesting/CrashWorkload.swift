@@ -85,6 +85,35 @@ public struct CrashWorkload: Sendable {
         return events
     }
 
+    // MARK: Maintenance
+
+    /// A small batch of metric `old` in the partition just above `horizon`, far older than any
+    /// batch of the workload, for retention to drop (the model never reads metric `old`).
+    public static func filler(above horizon: Int64) -> [Event] {
+        [Event(timestamp: horizon + 3_600_000, metric: "old", dimensions: ["kind": "filler"], value: 1)]
+    }
+
+    /// The horizon retention starts from: far below the workload (which starts two days before
+    /// ``start``), so that a thousand one-day steps never reach it.
+    public static let fillerBase: Int64 = start - 1200 * 86_400_000
+
+    /// Retention moves its horizon forward by one day at a time while it stays this far below
+    /// ``start``.
+    public static let horizonLimit: Int64 = start - 4 * 86_400_000
+
+    /// One round of maintenance: a filler batch in the partition above the current horizon,
+    /// retention one partition further (dropping it), then a compaction (no downsampling, so
+    /// every answer stays the same).
+    public static func maintain(_ db: Tally) throws {
+        // A dry run below every horizon reports the current one (or a floor far in the past).
+        let current = max(fillerBase, try db.applyRetention(before: fillerBase, dryRun: true).horizon ?? fillerBase)
+        if current < horizonLimit {
+            try db.ingest(filler(above: current))
+            try db.applyRetention(before: current + 86_400_000)
+        }
+        try db.compact()
+    }
+
     // MARK: The model
 
     /// What a database holds of the workload, read through queries.

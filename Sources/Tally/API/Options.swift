@@ -1,3 +1,5 @@
+import Logging
+
 /// How a database is opened. Fields marked *stored* are fixed when the database is created and
 /// read back from the file afterwards; the rest apply to this handle only.
 public struct Options: Sendable {
@@ -31,6 +33,10 @@ public struct Options: Sendable {
     /// The head is flushed when the write-ahead log grows past this size.
     public var walBudgetBytes = 256 << 20
     public var limits = Limits()
+
+    /// Where the engine reports recovery actions (a truncated log tail, a stale log removed,
+    /// a salvage), flushes and failures. Quiet by default: pass your own `Logger` to see them.
+    public var logger = Logger(label: "tally", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public var fileSystem: any FileSystem = POSIXFileSystem()
     public var clock: any WallClock = SystemWallClock()

@@ -15,6 +15,7 @@ extension Engine {
         let payload = record.encode()
         let (result, lsn) = try stateLock.withLock { () throws -> (IngestResult, UInt64) in
             try checkWritable()
+            try applyAutomaticRetentionLocked()  // rule T4: the horizon this batch is applied under
             if let id = record.batchID, let seen = catalog.batchIDs[id],
                record.ingestTime - seen < header.dedupeWindowMilliseconds {
                 return (IngestResult(accepted: 0, droppedAsExpired: 0, duplicate: true), appendedLSN)

@@ -75,9 +75,12 @@ import TallyTesting
     }
 
     /// Crashes the single-writer workload at the k-th call of each operation that changes the
-    /// disk, for every k, before and after the call takes effect.
-    @Test func everyCallOfTheRicherWorkload() throws {
-        let runner = CrashWorkloadRunner()
+    /// disk, for every k, before and after the call takes effect; with maintenance, the
+    /// workload also applies retention and compacts every fourth batch.
+    @Test(arguments: [false, true])
+    func everyCallOfTheRicherWorkload(maintenance: Bool) throws {
+        var runner = CrashWorkloadRunner()
+        runner.maintenanceEvery = maintenance ? 4 : 0
         let probe = SimulatedFileSystem()
         let clean = runner.run(on: probe)
         #expect(clean.errors.isEmpty && clean.acknowledged.count == 12, "\(clean.errors)")
@@ -104,7 +107,8 @@ import TallyTesting
             }
         }
         #expect(violations.isEmpty, "\(violations.count) violations: \(violations.prefix(10))")
-        ReliabilitySettings.report("powerloss-sweep", ["recoveries": tried, "violations": violations.count])
+        ReliabilitySettings.report(
+            "powerloss-sweep", ["maintenance": maintenance, "recoveries": tried, "violations": violations.count])
     }
 
     /// Several writer threads and a flushing thread, crashed at a random call of a random
@@ -115,6 +119,7 @@ import TallyTesting
         runner.batchesPerStream = 8
         runner.flushEvery = 5
         runner.flusherThread = true
+        runner.maintenanceEvery = 6
         let probe = SimulatedFileSystem()
         let clean = runner.run(on: probe)
         #expect(clean.errors.isEmpty && clean.acknowledged.count == 24, "\(clean.errors)")

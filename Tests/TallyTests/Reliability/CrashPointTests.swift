@@ -27,6 +27,7 @@ import TallyTesting
         var runner = CrashWorkloadRunner()
         runner.batchesPerStream = ReliabilitySettings.knob("crashpoint_batches", fast: 10, full: 16)
         runner.flushEvery = 3
+        runner.maintenanceEvery = 4
         // A first run counts how often the workload passes each point.
         let passes = Locked<[CrashPoint: Int]>([:])
         var counting = runner

@@ -87,6 +87,7 @@ import TallyTesting
         runner.batchesPerStream = 10
         runner.flushEvery = 3
         runner.queryEvery = 2
+        runner.maintenanceEvery = 4
         let probe = SimulatedFileSystem()
         #expect(runner.run(on: probe).errors.isEmpty)
         let result = sweep(label: "workload", calls: probe.callCount) { variant, n in

@@ -18,6 +18,9 @@ struct CrashWorkloadRunner {
     var flusherThread = false
     /// A stream queries after every this many of its batches (0: never), reading segments.
     var queryEvery = 0
+    /// A stream runs ``CrashWorkload/maintain(_:)`` (retention and compaction) after every this
+    /// many of its batches (0: never).
+    var maintenanceEvery = 0
     var durability = Durability.full
     /// Options tweak applied to every open (e.g. a crash hook).
     var configure: @Sendable (inout Options) -> Void = { _ in }
@@ -68,6 +71,9 @@ struct CrashWorkloadRunner {
                     outcome.withLock { _ = $0.acknowledged.insert(key) }
                     if flushEvery > 0 && index % flushEvery == flushEvery - 1 { try db.flush() }
                     if queryEvery > 0 && index % queryEvery == queryEvery - 1 { _ = try workload.observe(db) }
+                    if maintenanceEvery > 0 && index % maintenanceEvery == maintenanceEvery - 1 {
+                        try CrashWorkload.maintain(db)
+                    }
                 } catch {
                     outcome.withLock { $0.errors.append(error) }
                     return

@@ -75,6 +75,19 @@ import TallyTesting
         #expect(!fileSystem.fileExists(atPath: walPath))
     }
 
+    @Test func recoveryActionsAreLoggedAndQuietByDefault() throws {
+        let disk = try crashedDisk(batches: 2)
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        let wal = disk.snapshotFiles()[walPath]!
+        let fileSystem = disk.processCrash()
+        fileSystem.setContents(Array(wal.dropLast(3)), atPath: walPath)
+        var options = Fixtures.options(fileSystem)
+        let (logger, store) = CapturingLogHandler.logger()
+        options.logger = logger
+        _ = try Tally.open(at: Fixtures.path, options: options)
+        #expect(store.messages.contains { $0.0 == .warning && $0.1.contains("torn or unsynced tail") })
+    }
+
     @Test func aLogWithATornHeaderHoldsNoRecords() throws {
         let disk = try crashedDisk(batches: 1)
         let walPath = WALFormat.path(forDatabase: Fixtures.path)
