@@ -87,7 +87,7 @@ import TallyTesting
         #expect(runner.check(probe.processCrash(), clean).isEmpty)
         let operations: [SimulatedFileSystem.Operation] = ReliabilitySettings.isFull
             ? [.sync, .write, .truncate, .rename, .remove, .syncDirectory, .open]
-            : [.sync, .rename, .remove, .syncDirectory]
+            : maintenance ? [.sync, .rename] : [.sync, .rename, .remove, .syncDirectory]
         let seeds = 0..<UInt64(ReliabilitySettings.knob("powerloss_sweep_seeds", fast: 1, full: 6))
         var tried = 0
         var violations: [String] = []

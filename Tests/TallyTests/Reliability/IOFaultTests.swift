@@ -62,7 +62,7 @@ import TallyTesting
         label: String, calls: (SimulatedFileSystem.Operation) -> Int,
         run: (Variant, Int) -> (fired: Bool, errors: [Error], checks: [(String, [String])])
     ) -> (tried: Int, fired: Int, violations: [String]) {
-        let stride = ReliabilitySettings.knob("iofault_call_stride", fast: 2, full: 1)
+        let stride = ReliabilitySettings.knob("iofault_call_stride", fast: 3, full: 1)
         var tried = 0, fired = 0
         var violations: [String] = []
         for variant in Self.variants {
