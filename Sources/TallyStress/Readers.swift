@@ -140,6 +140,13 @@ struct Probe {
         var options = Options()
         options.readOnly = true
         options.createIfMissing = false
+        // The peak of start-up (runtime and libraries) would hide the probe's own: reset the
+        // high-water mark first (Linux: writing 5 to clear_refs resets VmHWM).
+        let baseline = Probe.residentKiB(field: "VmRSS:")
+        if let clear = fopen("/proc/self/clear_refs", "w") {
+            fputs("5", clear)
+            fclose(clear)
+        }
         var outcome: String
         do {
             let db = try Tally.open(at: path, options: options)
@@ -153,9 +160,17 @@ struct Probe {
         } catch let error as TallyError {
             outcome = "error \(error.code) at \(error.offset.map(String.init) ?? "-"): \(error.message)"
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        emit("probe max_rss_kib=\(usage.ru_maxrss) outcome=\(outcome)")
+        let peak = Probe.residentKiB(field: "VmHWM:")
+        emit("probe peak_rss_kib=\(peak) start_rss_kib=\(baseline) peak_growth_kib=\(peak - baseline) outcome=\(outcome)")
         return 0
+    }
+
+    /// A `kB` field of /proc/self/status (VmRSS: now, VmHWM: peak since the last reset).
+    static func residentKiB(field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
+        }
+        return -1
     }
 }

@@ -123,11 +123,12 @@ extension Catalog {
         var catalog = Catalog()
         guard let nextID = reader.readVarint(), let horizon = reader.readInt64(),
               let total = reader.readVarint(),
-              let segmentCount = reader.readCount(max: min(maxSegments, reader.remaining))
+              let segmentCount = reader.readCount(max: min(maxSegments, reader.remaining / 13))
         else { throw corrupt("truncated header") }
         catalog.nextSegmentID = nextID
         catalog.retentionHorizon = horizon
         catalog.totalEventsIngested = total
+        // Every segment entry takes at least 13 bytes (13 fields of at least one byte).
         catalog.segments.reserveCapacity(segmentCount)
         for index in 0..<segmentCount {
             guard let segment = decodeSegment(&reader) else { throw corrupt("segment entry \(index) is malformed") }
