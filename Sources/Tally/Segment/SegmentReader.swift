@@ -144,6 +144,14 @@ struct SegmentReader {
         (reader, at) = try block(.counts)!
         let counts = try readVarints(&reader, rows, at)
         guard !counts.contains(0) else { throw corrupt("row with zero events", at: at) }
+        // The footer's event count (at most 2^48) bounds every sum of these counts.
+        var total: UInt64 = 0
+        for count in counts {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow, sum <= metric.eventCount else { throw corrupt("row counts exceed the metric's event count", at: at) }
+            total = sum
+        }
+        guard total == metric.eventCount else { throw corrupt("row counts do not add up to the metric's event count", at: at) }
         try finish(reader, at)
         var result = MetricColumns(series: series, seriesRuns: runs, buckets: buckets, counts: counts)
         if columns.contains(.values), let (valueReader, valueAt) = try block(.valueCounts) {

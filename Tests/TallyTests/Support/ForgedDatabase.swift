@@ -121,23 +121,3 @@ struct ForgedDatabase {
         commit()
     }
 }
-
-/// A read-only ``FileHandle`` over bytes in memory.
-final class MemoryFile: FileHandle, @unchecked Sendable {
-    let path = "memory"
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        guard offset < UInt64(bytes.count) else { return [] }
-        return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
-    }
-
-    func write(_ bytes: [UInt8], at offset: UInt64) throws { throw TallyError(.readOnly, "memory file") }
-    func size() throws -> UInt64 { UInt64(bytes.count) }
-    func truncate(to size: UInt64) throws { throw TallyError(.readOnly, "memory file") }
-    func sync() throws {}
-    func lockExclusive() throws {}
-    func close() {}
-}
