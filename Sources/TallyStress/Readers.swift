@@ -129,11 +129,15 @@ struct Readers {
 /// `probe FILE`: opens any file read-only as a database, asks every metric every measure, the
 /// experiment reports and `verify()`, and prints the outcome with the peak resident memory, so
 /// hostile files can be checked for bounded memory in a process of their own (procedure 6).
+/// `probe --import NDJSON DB` imports NDJSON into a new database instead (procedure 7).
 struct Probe {
     let path: String
+    let importInto: String?
 
     init(_ arguments: inout Arguments) throws {
-        path = try arguments.path(0)
+        let ndjson = arguments.string("import", default: "")
+        path = ndjson.isEmpty ? try arguments.path(0) : ndjson
+        importInto = ndjson.isEmpty ? nil : try arguments.path(0)
     }
 
     func run() throws -> Int32 {
@@ -148,6 +152,21 @@ struct Probe {
             fclose(clear)
         }
         var outcome: String
+        if let importInto {
+            do {
+                let db = try Tally.open(at: importInto)
+                let summary = try db.importNDJSON(fromPath: path)
+                outcome = "imported \(summary.events)"
+                try db.close()
+            } catch let error as ImportLineError {
+                outcome = "error line \(error.line): \(error.reason)"
+            } catch let error as TallyError {
+                outcome = "error \(error.code): \(error.message)"
+            }
+            let peak = Probe.residentKiB(field: "VmHWM:")
+            emit("probe peak_rss_kib=\(peak) start_rss_kib=\(baseline) peak_growth_kib=\(peak - baseline) outcome=\(outcome)")
+            return 0
+        }
         do {
             let db = try Tally.open(at: path, options: options)
             let info = try db.info()

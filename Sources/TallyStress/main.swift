@@ -8,7 +8,7 @@ import Foundation
 //   tally-stress read DB [--seed 1]
 //   tally-stress kill-loop [--dir D] [--cycles 200] [--streams 3] [--seed 1] [--max-delay-ms 400]
 //   tally-stress readers [--dir D] [--count 1000] [--parallel 2] [--streams 3] [--seed 1]
-//   tally-stress probe FILE
+//   tally-stress probe FILE | probe --import NDJSON DB
 //
 // Every command prints `RELIABILITY-FIGURES …` lines where it has figures, and exits 0 when it
 // found no violation, 1 when it did, 2 on a usage or set-up error.
