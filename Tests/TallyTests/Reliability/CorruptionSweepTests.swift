@@ -151,4 +151,35 @@ import TallyTesting
         ReliabilitySettings.report("truncate-database", ["figures": tally])
         #expect(tally.undetected.isEmpty, "\(tally.undetected.count) undetected: \(tally.undetected.prefix(10))")
     }
+
+    /// The log cut at every length (extending WALRecoveryTests to frames of different sizes and
+    /// a workload with experiments): the database opens with exactly the whole frames before
+    /// the cut (W1, W4), and a writer can go on from there.
+    @Test func truncatingTheLogAtEveryLength() throws {
+        let disk = try Self.corpus()
+        let probe = try Self.probe(disk)
+        let wal = disk.snapshotFiles()[Self.walPath]!
+        let offsets = Self.frameOffsets(wal)
+        let step = ReliabilitySettings.knob("truncate_step", fast: 5, full: 1)
+        var tried = 0
+        var problems: [String] = []
+        for length in stride(from: 0, through: wal.count, by: step) {
+            tried += 1
+            let copy = disk.processCrash()
+            copy.setContents(Array(wal[0..<length]), atPath: Self.walPath)
+            // Whole frames before the cut; a cut inside the header leaves none.
+            let whole = offsets.indices.filter { index in
+                let end = index + 1 < offsets.count ? offsets[index + 1] : wal.count
+                return end <= length
+            }.count
+            let expected = whole < offsets.count ? probe.logPrefixes[whole].answers : probe.reference
+            switch CorruptionProbe.open(copy) {
+            case .success(let answers) where answers == expected: break
+            case .success: problems.append("log cut at \(length): answers are not those of its \(whole) whole frames")
+            case .failure(let error): problems.append("log cut at \(length): \(error)")
+            }
+        }
+        ReliabilitySettings.report("truncate-log", ["lengths": tried, "frames": offsets.count, "violations": problems.count])
+        #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))")
+    }
 }
