@@ -92,7 +92,7 @@ import TallyTesting
         var tried = 0
         var violations: [String] = []
         for operation in operations {
-            for k in 1...probe.callCount(operation) {
+            for k in stride(from: 1, through: probe.callCount(operation), by: 1) {
                 for timing in [SimulatedFileSystem.CrashTiming.before, .after] {
                     let fileSystem = SimulatedFileSystem()
                     fileSystem.crash(at: operation, call: k, timing: timing)
@@ -157,7 +157,7 @@ import TallyTesting
         _ = runner.run(on: probe)
         var violations: [String] = []
         for operation in [SimulatedFileSystem.Operation.write, .sync] {
-            for k in 1...probe.callCount(operation) {
+            for k in stride(from: 1, through: probe.callCount(operation), by: 1) {
                 let fileSystem = SimulatedFileSystem()
                 fileSystem.crash(at: operation, call: k)
                 let outcome = runner.run(on: fileSystem)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tally
 import TallyTesting
@@ -79,6 +80,9 @@ import TallyTesting
     ) -> [String: CorruptionTally] {
         let original = disk.snapshotFiles()[path]!
         var tallies: [String: CorruptionTally] = [:]
+        // TALLY_FLIP_TRACE=1 names each flip on standard error before trying it (to find the
+        // input of a crash).
+        let trace = ReliabilitySettings.knob("flip_trace", fast: 0, full: 0) == 1
         for offset in stride(from: 0, to: original.count, by: byteStep) {
             let bits = byteStep == 1 ? Array(0..<8) : [offset % 8]
             for bit in bits {
@@ -86,6 +90,7 @@ import TallyTesting
                 damaged[offset] ^= 1 << bit
                 let copy = disk.processCrash()
                 copy.setContents(damaged, atPath: path)
+                if trace { FileHandle.standardError.write(Data("flip \(path) \(offset) \(bit)\n".utf8)) }
                 let outcome = probe.classify(copy, logFrame: frameOf(offset))
                 tallies[region(offset), default: CorruptionTally()].add(outcome, "\(path) byte \(offset) bit \(bit)")
             }
