@@ -46,7 +46,7 @@ struct QueryCommand: ParsableCommand {
         let query = Query(
             metric: metric, filters: try FilterArgument.parse(filters), groupBy: groupBy, every: every.every,
             from: from, to: to, measures: Set(measures))
-        let database = try DatabaseOpening.readOnly(database)
+        let database = try DatabaseOpening.readOnly(database, experiments: false)
         let result = try database.query(query)
         try database.close()
         switch format {

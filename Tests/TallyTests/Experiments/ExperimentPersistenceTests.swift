@@ -43,3 +43,24 @@ import TallyTesting
         #expect(try db.verify().isClean)
     }
 }
+
+/// A read-only handle may skip the experiment state; its report calls then fail clearly.
+@Suite struct ReadOnlyWithoutExperimentsTests {
+    @Test func queriesWorkReportsRefuse() throws {
+        let fileSystem = SimulatedFileSystem()
+        let writer = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try writer.ingest([
+            Event(timestamp: Fixtures.start, metric: "exposure", dimensions: ["experiment": "e", "variant": "a"], unit: "u"),
+            Event(timestamp: Fixtures.start + 1, metric: "m", unit: "u"),
+        ])
+        var options = Fixtures.options(fileSystem)
+        options.readOnly = true
+        options.loadsExperimentState = false
+        let reader = try Tally.open(at: Fixtures.path, options: options)
+        #expect(try reader.query(Query(metric: "m")).rows.first?.count == 1)
+        let error = #expect(throws: TallyError.self) { try reader.variantReport(experiment: "e") }
+        #expect(error?.code == .invalidArgument)
+        options.loadsExperimentState = true
+        #expect(try Tally.open(at: Fixtures.path, options: options).variantReport(experiment: "e").units == 1)
+    }
+}

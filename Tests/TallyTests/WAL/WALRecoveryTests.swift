@@ -100,3 +100,21 @@ import TallyTesting
         }
     }
 }
+
+/// `Tally.walRecords(databasePath:)` shows a log that opening refuses.
+@Suite struct WALInspectionTests {
+    @Test func aDamagedLogCanBeListedWithoutOpening() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        for index in 0..<3 { try db.ingest(Fixtures.taggedBatch(index, size: 5)) }
+        let disk = fileSystem.processCrash()
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        var wal = disk.snapshotFiles()[walPath]!
+        wal[WALFormat.fileHeaderSize + WALFormat.frameHeaderSize + 2] ^= 0x10
+        disk.setContents(wal, atPath: walPath)
+        #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(disk)) }
+        let listing = try Tally.walRecords(databasePath: Fixtures.path, fileSystem: disk)
+        #expect(listing.records.isEmpty)
+        #expect(listing.ending.contains("CORRUPT at offset \(WALFormat.fileHeaderSize)"))
+    }
+}
