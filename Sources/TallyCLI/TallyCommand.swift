@@ -20,6 +20,7 @@ struct TallyCommand: ParsableCommand {
             InfoCommand.self,
             DumpCommand.self,
             VerifyCommand.self,
+            GenerateCommand.self,
         ]
     )
 }
