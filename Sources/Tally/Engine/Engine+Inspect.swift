@@ -124,7 +124,7 @@ extension Engine {
                         source: source, metric: metricContent.name, partitionStart: content.partitionStart,
                         bucket: row.bucket, bucketMilliseconds: content.bucketMilliseconds,
                         dimensions: metricContent.series[row.series].map { ($0.key, $0.value) }, count: cell.count,
-                        valueCount: cell.valueCount, sum: cell.sum, min: cell.valueCount > 0 ? cell.min : nil,
+                        valueCount: cell.valueCount, sum: cell.total, min: cell.valueCount > 0 ? cell.min : nil,
                         max: cell.valueCount > 0 ? cell.max : nil, units: cell.units?.estimate() ?? 0))
                 }
             }

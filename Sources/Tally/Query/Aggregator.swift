@@ -62,7 +62,7 @@ struct Aggregator {
         let rows = groups.map { key, cell in
             QueryRow(
                 time: slotWidth == nil ? nil : key.slot, dimensions: key.values, count: cell.count,
-                valueCount: cell.valueCount, sum: cell.sum,
+                valueCount: cell.valueCount, sum: cell.total,
                 min: cell.valueCount > 0 ? cell.min : nil, max: cell.valueCount > 0 ? cell.max : nil,
                 units: wantsUnits ? (cell.units?.estimate() ?? 0) : nil)
         }.sorted(by: Aggregator.rowOrder)
