@@ -1,0 +1,35 @@
+import Tally
+
+/// The event stream of the benchmarks, generated once per size and seed and kept in memory.
+public enum Dataset {
+    /// Events in arrival order.
+    public static func events(count: Int, seed: UInt64 = Settings.seed, days: Int = 30) -> [BenchEvent] {
+        LocalEventSource(events: count, seed: seed, days: days).all()
+    }
+
+    /// Library events, cut into batches of `batchSize` (built before any measurement so that the
+    /// ingest benchmarks time `ingest` alone).
+    public static func batches(_ events: [BenchEvent], size batchSize: Int) -> [[Event]] {
+        stride(from: 0, to: events.count, by: batchSize).map { start in
+            events[start..<min(start + batchSize, events.count)].map(Self.event)
+        }
+    }
+
+    public static func event(_ e: BenchEvent) -> Event {
+        var dimensions: [String: String] = [:]
+        dimensions.reserveCapacity(e.dimensions.count)
+        for (key, value) in e.dimensions { dimensions[key] = value }
+        return Event(timestamp: e.timestamp, metric: e.metric, dimensions: dimensions, value: e.value, unit: e.unit)
+    }
+
+    /// The metrics of the workload model, for q1 (Tally answers one metric per query).
+    public static let metrics = ["conversion", "error", "exposure", "pageview", "purchase"]
+
+    public static let dayMilliseconds: Int64 = 86_400_000
+
+    /// Start of the "last 7 days of the data" used by q3: six days before the start of the day
+    /// holding the newest timestamp. Computed once from the data; every engine gets the literal.
+    public static func lastSevenDaysStart(newestTimestamp: Int64) -> Int64 {
+        (newestTimestamp / dayMilliseconds - 6) * dayMilliseconds
+    }
+}
