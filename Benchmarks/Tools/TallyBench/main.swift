@@ -1,4 +1,5 @@
 import BenchSupport
+import Dispatch
 import Foundation
 import Tally
 
@@ -8,11 +9,19 @@ import Tally
 //       The project's event stream as NDJSON (stdout when --out is absent).
 //   tally-bench check [--events N] [--seed S]
 //       Ingests one stream into Tally and into the SQLite peer and compares q1, q3, q4.
+//   tally-bench import DB FILE [--batch N] [--durability full|normal|off]
+//       Stand-in for `tally import` until Tally.importNDJSON is merged: a local NDJSON reader
+//       feeding `ingest`. Prints the events and seconds.
+//   tally-bench query DB --q3-from MS [--repeat N]
+//       Opens DB once and runs q1, q3, q4 in process: one cold run, then N timed warm runs.
+//       Prints JSON: the answers, the cold time and the warm median in seconds.
 
 func usage() -> Never {
     Foundation.FileHandle.standardError.write(Data("""
         usage: tally-bench generate --events N [--seed S] [--days D] [--out FILE]
                tally-bench check [--events N] [--seed S]
+               tally-bench import DB FILE [--batch N] [--durability full|normal|off]
+               tally-bench query DB --q3-from MS [--repeat N]
 
         """.utf8))
     exit(2)
@@ -22,11 +31,17 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else { usage() }
 arguments.removeFirst()
 nonisolated(unsafe) var flags: [String: String] = [:]
-while let flag = arguments.first, flag.hasPrefix("--"), arguments.count >= 2 {
-    flags[String(flag.dropFirst(2))] = arguments[1]
-    arguments.removeFirst(2)
+nonisolated(unsafe) var positional: [String] = []
+while let argument = arguments.first {
+    if argument.hasPrefix("--") {
+        guard arguments.count >= 2 else { usage() }
+        flags[String(argument.dropFirst(2))] = arguments[1]
+        arguments.removeFirst(2)
+    } else {
+        positional.append(argument)
+        arguments.removeFirst()
+    }
 }
-guard arguments.isEmpty else { usage() }
 let events = flags["events"].flatMap(Int.init) ?? 1_000_000
 let seed = flags["seed"].flatMap(UInt64.init) ?? 1
 let days = flags["days"].flatMap(Int.init) ?? 30
@@ -86,10 +101,59 @@ func check() throws {
     if failed { exit(1) }
 }
 
+func importFile() throws {
+    guard positional.count == 2 else { usage() }
+    var options = Options()
+    if let name = flags["durability"] {
+        guard let durability = Durability(rawValue: name) else { usage() }
+        options.durability = durability
+    } else {
+        options.durability = .normal
+    }
+    let batchSize = flags["batch"].flatMap(Int.init) ?? 10_000
+    let start = Date()
+    let db = try Tally.open(at: positional[0], options: options)
+    var count = 0
+    try NDJSONReader.read(path: positional[1], batchSize: batchSize) { batch in
+        try db.ingest(batch)
+        count += batch.count
+    }
+    try db.close()
+    print("imported \(count) events in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+}
+
+func query() throws {
+    guard positional.count == 1, let from = flags["q3-from"].flatMap(Int64.init) else { usage() }
+    let repeats = max(1, flags["repeat"].flatMap(Int.init) ?? 5)
+    let openStart = DispatchTime.now().uptimeNanoseconds
+    let db = try Tally.open(at: positional[0], options: { var o = Options(); o.readOnly = true; return o }())
+    let openSeconds = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e9
+    var report: [String: Any] = ["open_s": openSeconds]
+    func measure(_ name: String, _ run: () throws -> Any) throws {
+        var times: [Double] = []
+        var answer: Any = []
+        for _ in 0...repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            answer = try run()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let warm = times.dropFirst().sorted()
+        report[name] = ["cold_s": times[0], "median_s": warm[warm.count / 2], "answer": answer]
+    }
+    try measure("q1") { try TallyQueries.q1(db).map { [$0.metric, $0.day, $0.events] as [Any] } }
+    try measure("q3") { try TallyQueries.q3(db, from: from).map { [$0.source, $0.units] as [Any] } }
+    try measure("q4") { try TallyQueries.q4(db).map { [$0.hour, $0.events] as [Any] } }
+    try db.close()
+    let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 do {
     switch command {
     case "generate": try generate()
     case "check": try check()
+    case "import": try importFile()
+    case "query": try query()
     default: usage()
     }
 } catch {
