@@ -20,7 +20,8 @@ let package = Package(
         // The engine.
         .target(
             name: "Tally",
-            dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
         ),
         // Synthetic product-analytics traffic (the model of shared/workload/gen_events.py).
         .target(name: "TallyWorkload", dependencies: []),
@@ -33,7 +34,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyWorkload", "TallyTesting"]),
+        .testTarget(
+            name: "TallyTests", dependencies: ["Tally", "TallyWorkload", "TallyTesting"],
+            exclude: ["Experiments/make_statistics_vectors.py"]
+        ),
         .testTarget(name: "TallyCLITests", dependencies: ["Tally", "TallyWorkload"]),
     ]
 )

@@ -55,10 +55,21 @@ extension Engine {
             newCatalog.nextSegmentID += 1
             offset += UInt64(encoded.bytes.count)
         }
+        if experiments.isDirty {
+            // A base after 16 deltas bounds the blocks replayed at open.
+            let full = newCatalog.experimentBlocks.count >= 16
+            let block = Block.encode(experiments.encode(full: full), kind: .experimentState)
+            try file.write(block, at: offset)
+            let location = BlockLocation(offset: offset, length: UInt64(block.count))
+            newCatalog.experimentBlocks = full ? [location] : newCatalog.experimentBlocks + [location]
+            offset += UInt64(block.count)
+        }
         let now = clock.nowMilliseconds()
         newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
         try commit(newCatalog, appendingAt: offset)
         head = Head(bucketMilliseconds: bucketMilliseconds)
+        experiments.dirty = []
+        experiments.isDirty = false
         if let old = wal {
             wal = nil
             try crashPoint(.checkpointBeforeWALRemoval)

@@ -108,9 +108,11 @@ extension Engine {
                     offset: superblock.catalogOffset)
             }
         }
-        return Engine(
+        let engine = Engine(
             path: path, options: options, header: header, file: file, superblock: superblock, catalog: catalog,
             readOnly: options.readOnly)
+        try engine.loadExperimentState()
+        return engine
     }
 
     /// The committed superblock (rule R2).

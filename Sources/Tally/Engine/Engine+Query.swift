@@ -100,11 +100,18 @@ extension Engine {
         aggregator.merge(local, groupValues: groupValues, bucketWidth: segment.bucketMilliseconds)
     }
 
+    /// Segments whose footer and dictionary stay decoded in memory.
+    static let segmentCacheCapacity = 512
+
     func cachedSegment(_ segment: SegmentInfo, reader: SegmentReader) throws -> CachedSegment {
         if let cached = segmentCache.withLock({ $0[segment.id] }) { return cached }
         let footer = try reader.readFooter()
         let entry = CachedSegment(footer: footer, dictionary: try reader.readDictionary(footer))
-        segmentCache.withLock { $0[segment.id] = entry }
+        segmentCache.withLock { cache in
+            // Bounded: past the cap the cache starts over (footers are cheap to re-read).
+            if cache.count >= Engine.segmentCacheCapacity { cache.removeAll(keepingCapacity: true) }
+            cache[segment.id] = entry
+        }
         return entry
     }
 }

@@ -25,6 +25,8 @@ final class Engine: @unchecked Sendable {
     var catalog: Catalog
     /// state
     var head: Head
+    /// state: experiment attribution (persisted through catalog experiment blocks).
+    var experiments: ExperimentState
     /// state: `nil` while there is no unflushed data (the log file does not exist).
     var wal: WALWriter?
     /// state: batches appended to the log since open (the log sequence number).
@@ -60,6 +62,9 @@ final class Engine: @unchecked Sendable {
         self.superblock = superblock
         self.catalog = catalog
         self.head = Head(bucketMilliseconds: header.bucketMilliseconds)
+        self.experiments = ExperimentState(
+            exposureMetric: header.exposureMetric, experimentDimension: header.experimentDimension,
+            variantDimension: header.variantDimension)
     }
 
     var bucketMilliseconds: Int64 { header.bucketMilliseconds }

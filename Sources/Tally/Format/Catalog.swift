@@ -16,6 +16,14 @@ struct Catalog: Equatable {
     var batchIDs: [BatchIDHash: Int64] = [:]
     /// Events accepted since the database was created (all time, including dropped partitions).
     var totalEventsIngested: UInt64 = 0
+    /// Experiment state blocks (kind `experimentState`) to apply in order: a base, then deltas.
+    var experimentBlocks: [BlockLocation] = []
+}
+
+/// Where a framed block lies in the database file.
+struct BlockLocation: Equatable, Sendable {
+    var offset: UInt64
+    var length: UInt64
 }
 
 /// What the catalog knows about one segment: enough to prune it without reading it.
@@ -95,6 +103,11 @@ extension Catalog {
             writer.writeUInt64(hash.low)
             writer.writeInt64(time)
         }
+        writer.writeVarint(UInt64(experimentBlocks.count))
+        for block in experimentBlocks {
+            writer.writeVarint(block.offset)
+            writer.writeVarint(block.length)
+        }
         return writer.bytes
     }
 
@@ -130,6 +143,15 @@ extension Catalog {
                 throw corrupt("batch id table is truncated")
             }
             catalog.batchIDs[BatchIDHash(high: high, low: low)] = time
+        }
+        guard let blockCount = reader.readCount(max: min(maxSegments, reader.remaining / 2)) else {
+            throw corrupt("experiment block count is malformed")
+        }
+        for _ in 0..<blockCount {
+            guard let blockOffset = reader.readVarint(), let blockLength = reader.readVarint(),
+                  blockLength >= UInt64(Block.headerSize), blockOffset <= UInt64.max / 2, blockLength <= UInt64(Block.maxRawLength) * 2
+            else { throw corrupt("experiment block entry is malformed") }
+            catalog.experimentBlocks.append(BlockLocation(offset: blockOffset, length: blockLength))
         }
         guard reader.isAtEnd else { throw corrupt("trailing bytes") }
         return catalog

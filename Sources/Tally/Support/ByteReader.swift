@@ -69,8 +69,9 @@ struct ByteReader {
     }
 
     /// Reads a varint that must not exceed `cap`; use it for every count and length.
+    /// A negative `cap` accepts nothing.
     mutating func readCount(max cap: Int) -> Int? {
-        guard let value = readVarint(), value <= UInt64(cap) else { return nil }
+        guard cap >= 0, let value = readVarint(), value <= UInt64(cap) else { return nil }
         return Int(value)
     }
 

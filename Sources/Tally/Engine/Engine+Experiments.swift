@@ -1,0 +1,41 @@
+/// Experiments: loading the persisted attribution state, and the variant report.
+extension Engine {
+    /// Applies the catalog's experiment blocks in order. Caller is the only user (open).
+    func loadExperimentState() throws {
+        for location in catalog.experimentBlocks {
+            guard location.offset >= Superblock.dataStart, location.length <= superblock.committedEnd,
+                  location.offset <= superblock.committedEnd - location.length,
+                  let framed = try file.readExactly(at: location.offset, count: Int(location.length))
+            else {
+                throw TallyError.corruption("experiment state block lies outside the committed file", path: path, offset: location.offset)
+            }
+            let raw = try Block.decode(framed, expectedKind: .experimentState, path: path, offset: location.offset)
+            guard experiments.load(raw) else {
+                throw TallyError.corruption("experiment state block does not decode", path: path, offset: location.offset)
+            }
+        }
+        experiments.dirty = []
+        experiments.isDirty = false
+    }
+
+    func variantReport(experiment: String, metrics: [String]?, control: String?, weights: [Double]?) throws -> VariantReport {
+        // Computed under the lock from the small aggregates: copying the state out would make
+        // the next ingest copy every assignment.
+        try stateLock.withLock {
+            try checkOpen()
+            return try VariantReport(
+                state: experiments, experiment: experiment, metrics: metrics, control: control, weights: weights)
+        }
+    }
+
+    func experimentSummaries() throws -> [ExperimentSummary] {
+        try stateLock.withLock {
+            try checkOpen()
+            return experiments.experiments.enumerated().map { index, name in
+                ExperimentSummary(
+                    name: name, units: experiments.exposed[index].reduce(0, +), variants: experiments.variants[index],
+                    conflicts: experiments.conflicts[index])
+            }.sorted { $0.name < $1.name }
+        }
+    }
+}

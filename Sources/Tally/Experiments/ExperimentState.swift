@@ -1,0 +1,222 @@
+/// Experiment attribution, kept at ingest time so the variant report is a lookup, not a join
+/// (PRODUCT.md, "Attribution rule").
+///
+/// - A unit's variant in experiment E is the variant of its first exposure to E that was
+///   ingested. A later exposure to another variant counts as a conflict and is otherwise ignored.
+/// - An event of metric M (not the exposure metric) by unit u is credited to (E, variant) when u
+///   was already assigned in E when the event was ingested and the event's timestamp is not
+///   earlier than that first exposure.
+///
+/// Locking: guarded by the engine's state lock. Changes are deterministic functions of the
+/// logged batches, so replaying the log rebuilds them; flushes persist them (see the codec).
+///
+/// Memory: per assigned (experiment, unit) one ``Assignment`` (24 bytes) in a flat array, plus
+/// one entry in the unit table per exposed unit (its string, inline up to 15 bytes, and an id);
+/// per-unit value totals only for units with credited values.
+struct ExperimentState: Equatable {
+    struct Assignment: Equatable {
+        var firstExposure: Int64
+        /// Bit `i` set: the unit has a credited event of metric `i` (metrics 0…63).
+        var creditedMetrics: UInt64
+        var experiment: UInt16
+        var variant: UInt16
+        /// Next assignment of the same unit in another experiment, or `UInt32.max`.
+        var nextForUnit: UInt32
+    }
+
+    /// Aggregates per (experiment, variant, metric).
+    struct MetricStats: Equatable {
+        /// Units with at least one credited event.
+        var units: UInt64 = 0
+        var events: UInt64 = 0
+        /// Sum of credited values.
+        var sum: Double = 0
+        /// Sum over units of the square of each unit's credited total.
+        var sumOfSquares: Double = 0
+    }
+
+    struct StatsKey: Hashable {
+        var experiment: UInt16
+        var variant: UInt16
+        var metric: UInt16
+    }
+
+    struct TotalKey: Hashable {
+        var assignment: UInt32
+        var metric: UInt16
+    }
+
+    let exposureMetric: String
+    let experimentDimension: String
+    let variantDimension: String
+
+    var experiments: [String] = []
+    var experimentIDs: [String: UInt16] = [:]
+    /// Variant names per experiment; ids are positions.
+    var variants: [[String]] = []
+    var metrics: [String] = []
+    var metricIDs: [String: UInt16] = [:]
+
+    /// Exposed units → their first assignment (a linked list through ``Assignment/nextForUnit``).
+    var unitFirstAssignment: [String: UInt32] = [:]
+    var units: [String] = []
+    var assignmentUnit: [UInt32] = []
+    var assignments: [Assignment] = []
+    /// Credited metrics beyond the 64 that fit in the bit mask.
+    var extraCredited: Set<TotalKey> = []
+    /// Per (assignment, metric) total of credited values, for Welch's test.
+    var totals: [TotalKey: Double] = [:]
+    var stats: [StatsKey: MetricStats] = [:]
+    /// Units exposed per experiment and variant.
+    var exposed: [[UInt64]] = []
+    /// Exposures of an assigned unit to another variant, per experiment.
+    var conflicts: [UInt64] = []
+    /// Assignments changed since the last flush (persisted as a delta).
+    var dirty: Set<UInt32> = []
+    /// Anything changed since the last flush.
+    var isDirty = false
+
+    static let maxExperiments = Int(UInt16.max)
+
+    init(exposureMetric: String, experimentDimension: String, variantDimension: String) {
+        self.exposureMetric = exposureMetric
+        self.experimentDimension = experimentDimension
+        self.variantDimension = variantDimension
+    }
+
+    /// Approximate bytes held (for `info`).
+    var approximateBytes: Int {
+        assignments.count * (MemoryLayout<Assignment>.stride + 4) + units.count * 48 + totals.count * 40
+    }
+
+    /// Applies a validated batch in event order; events older than `horizon` are skipped
+    /// (dropped by retention, exactly as the head skips them).
+    mutating func apply(_ batch: EventBatch, horizon: Int64) {
+        let exposureIndex = batch.strings.firstIndex(of: exposureMetric).map { UInt32($0) }
+        if exposureIndex == nil && unitFirstAssignment.isEmpty { return }
+        // Per batch string: its unit's first assignment (`.max`: none), or `unknown`.
+        let unknown = UInt32.max - 1
+        var firstAssignment = [UInt32](repeating: unknown, count: batch.strings.count)
+        for event in 0..<batch.count where batch.timestamps[event] >= horizon {
+            let unitIndex = batch.units[event]
+            guard unitIndex != EventBatch.noUnit else { continue }
+            let u = Int(unitIndex)
+            if firstAssignment[u] == unknown { firstAssignment[u] = unitFirstAssignment[batch.strings[u]] ?? .max }
+            if batch.metrics[event] == exposureIndex {
+                firstAssignment[u] = expose(unit: batch.strings[u], first: firstAssignment[u], event: event, in: batch)
+            } else if firstAssignment[u] != .max {
+                let value = batch.hasValue[event] ? batch.values[event] : nil
+                credit(firstAssignment[u], metric: batch.strings[Int(batch.metrics[event])],
+                       timestamp: batch.timestamps[event], value: value)
+            }
+        }
+    }
+
+    /// Assigns `unit` (whose first assignment is `first`, `.max` if none) from an exposure
+    /// event; returns the unit's first assignment afterwards.
+    private mutating func expose(unit: String, first: UInt32, event: Int, in batch: EventBatch) -> UInt32 {
+        var experimentName: String?
+        var variantName: String?
+        for d in batch.dimensionRange(of: event) {
+            let key = batch.strings[Int(batch.dimensionKeys[d])]
+            if key == experimentDimension { experimentName = batch.strings[Int(batch.dimensionValues[d])] }
+            if key == variantDimension { variantName = batch.strings[Int(batch.dimensionValues[d])] }
+        }
+        guard let experimentName, let variantName else { return first }
+        let experiment = experimentID(experimentName)
+        let variant = variantID(variantName, in: experiment)
+        var cursor = first
+        while cursor != .max {
+            let existing = assignments[Int(cursor)]
+            if existing.experiment == experiment {
+                if existing.variant != variant {
+                    conflicts[Int(experiment)] += 1
+                    isDirty = true
+                }
+                return first
+            }
+            cursor = existing.nextForUnit
+        }
+        let index = UInt32(assignments.count)
+        let unitID: UInt32
+        if first != .max {
+            unitID = assignmentUnit[Int(first)]
+        } else {
+            unitID = UInt32(units.count)
+            units.append(unit)
+        }
+        assignments.append(Assignment(
+            firstExposure: batch.timestamps[event], creditedMetrics: 0, experiment: experiment, variant: variant,
+            nextForUnit: first))
+        assignmentUnit.append(unitID)
+        unitFirstAssignment[unit] = index
+        exposed[Int(experiment)][Int(variant)] += 1
+        dirty.insert(index)
+        isDirty = true
+        return index
+    }
+
+    private mutating func credit(_ first: UInt32, metric name: String, timestamp: Int64, value: Double?) {
+        var metric: UInt16?
+        var cursor = first
+        while cursor != .max {
+            let assignment = assignments[Int(cursor)]
+            defer { cursor = assignment.nextForUnit }
+            guard timestamp >= assignment.firstExposure else { continue }
+            let m = metric ?? metricID(name)
+            metric = m
+            let key = StatsKey(experiment: assignment.experiment, variant: assignment.variant, metric: m)
+            var entry = stats[key, default: MetricStats()]
+            entry.events += 1
+            if markCredited(cursor, metric: m) { entry.units += 1 }
+            if let value {
+                let totalKey = TotalKey(assignment: cursor, metric: m)
+                let old = totals[totalKey] ?? 0
+                let new = old + value
+                totals[totalKey] = new
+                entry.sum += value
+                entry.sumOfSquares += new * new - old * old
+            }
+            stats[key] = entry
+            dirty.insert(cursor)
+            isDirty = true
+        }
+    }
+
+    /// Marks `metric` credited for an assignment; true when it was not before.
+    private mutating func markCredited(_ assignment: UInt32, metric: UInt16) -> Bool {
+        if metric < 64 {
+            let bit = UInt64(1) << UInt64(metric)
+            if assignments[Int(assignment)].creditedMetrics & bit != 0 { return false }
+            assignments[Int(assignment)].creditedMetrics |= bit
+            return true
+        }
+        return extraCredited.insert(TotalKey(assignment: assignment, metric: metric)).inserted
+    }
+
+    mutating func experimentID(_ name: String) -> UInt16 {
+        if let id = experimentIDs[name] { return id }
+        let id = UInt16(experiments.count)
+        experiments.append(name)
+        experimentIDs[name] = id
+        variants.append([])
+        exposed.append([])
+        conflicts.append(0)
+        return id
+    }
+
+    mutating func variantID(_ name: String, in experiment: UInt16) -> UInt16 {
+        if let id = variants[Int(experiment)].firstIndex(of: name) { return UInt16(id) }
+        variants[Int(experiment)].append(name)
+        exposed[Int(experiment)].append(0)
+        return UInt16(variants[Int(experiment)].count - 1)
+    }
+
+    mutating func metricID(_ name: String) -> UInt16 {
+        if let id = metricIDs[name] { return id }
+        let id = UInt16(metrics.count)
+        metrics.append(name)
+        metricIDs[name] = id
+        return id
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a file (or standard input) line by line in large chunks, with bounded memory.
+struct LineInput {
+    /// Lines longer than this are an error, not an allocation.
+    static let maxLineBytes = 1 << 20
+    private static let chunkSize = 4 << 20
+
+    let path: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEOF = false
+    private(set) var bytesRead: UInt64 = 0
+    let totalBytes: UInt64?
+
+    init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            fd = STDIN_FILENO
+            ownsDescriptor = false
+        } else {
+            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let code = errno
+                if code == ENOENT { throw TallyError(.notFound, "no such file", path: path, osErrno: code) }
+                throw POSIXFileSystem.error("open", path: path, errno: code)
+            }
+            ownsDescriptor = true
+        }
+        var info = stat()
+        totalBytes = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? UInt64(info.st_size) : nil
+    }
+
+    func close() {
+        if ownsDescriptor { Glibc.close(fd) }
+    }
+
+    /// The next line without its `\n` (a final line without one is still a line), or `nil` at
+    /// the end. The slice is valid until the next call.
+    mutating func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                defer { start = newline + 1 }
+                return buffer[start..<newline]
+            }
+            if buffer.count - start > LineInput.maxLineBytes {
+                throw ImportLineError(file: path, line: -1, reason: "a line is longer than \(LineInput.maxLineBytes) bytes")
+            }
+            if atEOF {
+                guard start < buffer.count else { return nil }
+                defer { start = buffer.count }
+                return buffer[start...]
+            }
+            try refill()
+        }
+    }
+
+    private mutating func refill() throws {
+        buffer.removeSubrange(0..<start)
+        start = 0
+        let previous = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: LineInput.chunkSize))
+        let n = buffer.withUnsafeMutableBytes { raw in
+            retryingOnInterrupt { Glibc.read(fd, raw.baseAddress! + previous, LineInput.chunkSize) }
+        }
+        guard n >= 0 else { throw POSIXFileSystem.error("read", path: path, errno: errno) }
+        buffer.removeSubrange((previous + n)...)
+        bytesRead += UInt64(n)
+        if n == 0 { atEOF = true }
+    }
+}

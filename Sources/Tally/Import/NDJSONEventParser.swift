@@ -1,0 +1,179 @@
+/// Parses one NDJSON line into an ``Event`` (the line format of `tally import`).
+///
+/// The line is one JSON object, keys in any order, whitespace allowed:
+/// - `ts` (required): an integer (no fraction or exponent) within Int64, ms since the epoch;
+/// - `metric` (required): a string;
+/// - `unit`: a string or null;
+/// - `dims`: an object of string values (no duplicate keys), or null;
+/// - `value`: a number, correctly rounded to a finite Double, or null;
+/// - any other key is skipped if its value is valid JSON (containers nested at most
+///   ``NDJSONScanner/maxDepth`` deep, counting the event object).
+///
+/// Duplicate top-level keys, trailing bytes after the object, invalid escapes, lone
+/// surrogates, control characters and invalid UTF-8 in strings are errors. Errors carry the
+/// 1-based byte column where the problem was found (for a missing key, the object's `{`).
+enum NDJSONEventParser {
+    static func parse(_ line: UnsafeRawBufferPointer) throws(NDJSONParseError) -> Event {
+        var scanner = NDJSONScanner(line)
+        scanner.skipWhitespace()
+        guard !scanner.isAtEnd else { throw NDJSONParseError(column: 1, reason: "empty line") }
+        let objectStart = scanner.position
+        guard scanner.peek() == UInt8(ascii: "{") else {
+            throw scanner.error(at: objectStart, "expected a JSON object")
+        }
+        scanner.position += 1
+        var fields = Fields()
+        scanner.skipWhitespace()
+        if scanner.peek() == UInt8(ascii: "}") {
+            scanner.position += 1
+        } else {
+            repeat {
+                try parseMember(&scanner, into: &fields)
+            } while try scanner.separatorOrEnd(UInt8(ascii: "}"))
+        }
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw scanner.error(at: scanner.position, "unexpected data after the event") }
+        guard let timestamp = fields.timestamp else { throw scanner.error(at: objectStart, #"missing "ts""#) }
+        guard let metric = fields.metric else { throw scanner.error(at: objectStart, #"missing "metric""#) }
+        return Event(
+            timestamp: timestamp, metric: metric, dimensions: fields.dimensions, value: fields.value, unit: fields.unit)
+    }
+
+    /// ``parse(_:)`` on the bytes of a slice (for callers holding lines as array slices:
+    /// `withUnsafeBytes` itself does not keep the typed error).
+    static func parse(_ line: ArraySlice<UInt8>) throws(NDJSONParseError) -> Event {
+        try line.withUnsafeBytes { raw in
+            Result { () throws(NDJSONParseError) in try parse(raw) }
+        }.get()
+    }
+
+    /// The fields found so far, and which keys were seen (to reject duplicates).
+    private struct Fields {
+        var timestamp: Int64?
+        var metric: String?
+        var unit: String?
+        var dimensions: [String: String] = [:]
+        var value: Double?
+        /// Bits of the ``Key``s seen.
+        var seen: UInt8 = 0
+        var otherKeys: Set<String> = []
+    }
+
+    private enum Key: UInt8 {
+        case ts = 1, metric = 2, unit = 4, dims = 8, value = 16
+    }
+
+    /// Parses `"key": value` at the scanner and stores the value in `fields`.
+    private static func parseMember(
+        _ scanner: inout NDJSONScanner, into fields: inout Fields
+    ) throws(NDJSONParseError) {
+        scanner.skipWhitespace()
+        let keyStart = scanner.position
+        guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected("expected a string key") }
+        let keyToken = try scanner.scanString()
+        let key = classify(keyToken, in: scanner)
+        try scanner.expect(UInt8(ascii: ":"))
+        scanner.skipWhitespace()
+        let valueStart = scanner.position
+        guard case .known(let known) = key else {
+            guard case .other(let name) = key, fields.otherKeys.insert(name).inserted else {
+                throw scanner.error(at: keyStart, "duplicate key \(quoted(scanner.decode(keyToken)))")
+            }
+            return try scanner.skipValue(depth: 2)
+        }
+        guard fields.seen & known.rawValue == 0 else {
+            throw scanner.error(at: keyStart, "duplicate key \(quoted("\(known)"))")
+        }
+        fields.seen |= known.rawValue
+        switch known {
+        case .ts:
+            guard scanner.atNumber else { throw scanner.unexpected(#""ts" must be an integer"#) }
+            let token = try scanner.scanNumber()
+            guard token.isInteger else { throw scanner.error(at: valueStart, #""ts" must be an integer"#) }
+            guard let timestamp = scanner.integerValue(token) else {
+                throw scanner.error(at: valueStart, #""ts" is out of range"#)
+            }
+            fields.timestamp = timestamp
+        case .metric:
+            guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected(#""metric" must be a string"#) }
+            fields.metric = scanner.decode(try scanner.scanString())
+        case .unit:
+            if try scanner.skipNull() { return }
+            guard scanner.peek() == UInt8(ascii: "\"") else {
+                throw scanner.unexpected(#""unit" must be a string or null"#)
+            }
+            fields.unit = scanner.decode(try scanner.scanString())
+        case .dims:
+            if try scanner.skipNull() { return }
+            fields.dimensions = try parseDimensions(&scanner)
+        case .value:
+            if try scanner.skipNull() { return }
+            guard scanner.atNumber else { throw scanner.unexpected(#""value" must be a number or null"#) }
+            let value = scanner.doubleValue(try scanner.scanNumber())
+            guard value.isFinite else { throw scanner.error(at: valueStart, #""value" is not a finite number"#) }
+            fields.value = value
+        }
+    }
+
+    /// The `dims` object at the scanner: string keys (distinct) to string values.
+    private static func parseDimensions(_ scanner: inout NDJSONScanner) throws(NDJSONParseError) -> [String: String] {
+        guard scanner.peek() == UInt8(ascii: "{") else { throw scanner.unexpected(#""dims" must be an object"#) }
+        scanner.position += 1
+        scanner.skipWhitespace()
+        if scanner.peek() == UInt8(ascii: "}") {
+            scanner.position += 1
+            return [:]
+        }
+        var dimensions = [String: String](minimumCapacity: 6)
+        repeat {
+            scanner.skipWhitespace()
+            let keyStart = scanner.position
+            guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected("expected a string key") }
+            let key = scanner.decode(try scanner.scanString())
+            try scanner.expect(UInt8(ascii: ":"))
+            scanner.skipWhitespace()
+            guard scanner.peek() == UInt8(ascii: "\"") else {
+                throw scanner.unexpected("dimension \(quoted(key)) must be a string")
+            }
+            let value = scanner.decode(try scanner.scanString())
+            guard dimensions.updateValue(value, forKey: key) == nil else {
+                throw scanner.error(at: keyStart, "duplicate dimension \(quoted(key))")
+            }
+        } while try scanner.separatorOrEnd(UInt8(ascii: "}"))
+        return dimensions
+    }
+
+    private enum ClassifiedKey {
+        case known(Key)
+        case other(String)
+    }
+
+    /// Matches the key against the event's fields: raw bytes when it has no escapes (the fast
+    /// path), its decoded value otherwise (so `"\u0074s"` is `ts`).
+    private static func classify(_ token: StringToken, in scanner: NDJSONScanner) -> ClassifiedKey {
+        let length = token.end - token.start
+        if !token.hasEscapes && length <= 8 {
+            switch scanner.packedWord(at: token.start, count: length) {  // the names' bytes, little-endian
+            case 0x7374: return .known(.ts)
+            case 0x6369_7274_656D: return .known(.metric)
+            case 0x7469_6E75: return .known(.unit)
+            case 0x736D_6964: return .known(.dims)
+            case 0x65_756C_6176: return .known(.value)
+            default: break
+            }
+        }
+        switch scanner.decode(token) {
+        case "ts": return .known(.ts)
+        case "metric": return .known(.metric)
+        case "unit": return .known(.unit)
+        case "dims": return .known(.dims)
+        case "value": return .known(.value)
+        case let name: return .other(name)
+        }
+    }
+
+    /// `"name"` for an error message, cut after 40 characters.
+    private static func quoted(_ name: String) -> String {
+        name.count <= 40 ? "\"\(name)\"" : "\"\(name.prefix(40))…\""
+    }
+}
