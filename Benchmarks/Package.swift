@@ -38,17 +38,21 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "Tally", package: "Tally"),
+                .product(name: "TallyWorkload", package: "Tally"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "TallyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // `tally-bench`: writes the project's event stream as NDJSON for peers/compare.py, and
-        // runs the SQLite peer on a file. Not a benchmark target (its folder is not directly in
-        // `Benchmarks/`).
+        // `tally-bench`: writes the project's event stream as NDJSON, imports and queries for
+        // peers/compare.py, and checks Tally's answers against the SQLite peer. Not a benchmark
+        // target (its folder is not directly in `Benchmarks/`).
         .executableTarget(
             name: "tally-bench",
-            dependencies: ["BenchSupport", .product(name: "Tally", package: "Tally")],
+            dependencies: [
+                "BenchSupport", .product(name: "Tally", package: "Tally"),
+                .product(name: "TallyWorkload", package: "Tally"),
+            ],
             path: "Tools/TallyBench"
         ),
     ]

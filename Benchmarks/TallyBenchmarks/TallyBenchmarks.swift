@@ -3,6 +3,7 @@ import Benchmark
 import Dispatch
 import Foundation
 import Tally
+import TallyWorkload
 
 // Tally and its SQLite peer, measured in the same run (issue 6). Each benchmark runs in its own
 // process (the plugin's rule), so the setup closures build only what that benchmark needs.
@@ -29,6 +30,9 @@ let benchmarks: @Sendable () -> Void = {
             registerSQLiteIngest(batch: batch, synchronous: durability == .full ? "FULL" : "NORMAL")
         }
     }
+    // The rollup table alone (no distinct counts): the cheapest form of the pattern, for scale.
+    registerSQLiteIngest(batch: 1_000, synchronous: "FULL", keepsUnits: false)
+    registerTallyImport()
     registerTallyFlush()
     registerTallyReopen()
     registerQueries()
@@ -111,15 +115,16 @@ func registerTallyIngest(batch: Int, durability: Durability, threads: Int) {
     }
 }
 
-func registerSQLiteIngest(batch: Int, synchronous: String) {
+func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = true) {
     let events = Settings.ingestEvents
     Benchmark(
-        "SQLite ingest batch=\(batch) synchronous=\(synchronous)",
+        "SQLite ingest batch=\(batch) synchronous=\(synchronous)" + (keepsUnits ? "" : " rollup-only"),
         configuration: .init(tags: ["events": "\(events)"])
     ) { benchmark in
         let directory = ScratchDirectory("sqlite")
         do {
-            let peer = try SQLitePeer(path: directory.file("peer.sqlite"), synchronous: synchronous)
+            let peer = try SQLitePeer(
+                path: directory.file("peer.sqlite"), synchronous: synchronous, keepsUnits: keepsUnits)
             let start = DispatchTime.now().uptimeNanoseconds
             benchmark.startMeasurement()
             for rows in sqliteBatches { try peer.ingest(rows) }
@@ -134,6 +139,40 @@ func registerSQLiteIngest(batch: Int, synchronous: String) {
         let all = Dataset.events(count: events)
         ingestEventCount = all.count
         sqliteBatches = SQLitePeer.batches(all, size: batch)
+    } teardown: {
+        removeScratch()
+    }
+}
+
+nonisolated(unsafe) var ndjsonPath = ""
+
+/// `Tally.importNDJSON` (what `tally import` runs) on a file of the generator's stream.
+func registerTallyImport() {
+    let events = Settings.ingestEvents
+    Benchmark("Tally import NDJSON", configuration: .init(tags: ["events": "\(events)"])) { benchmark in
+        let directory = ScratchDirectory("import")
+        do {
+            var options = Options()
+            options.durability = .normal
+            let db = try Tally.open(at: directory.file("import.tally"), options: options)
+            let start = DispatchTime.now().uptimeNanoseconds
+            benchmark.startMeasurement()
+            let summary = try db.importNDJSON(fromPath: ndjsonPath)
+            benchmark.stopMeasurement()
+            let elapsed = DispatchTime.now().uptimeNanoseconds - start
+            benchmark.measurement(eventsPerSecond, Int(Double(summary.events) / (Double(elapsed) / 1e9)))
+            try db.close()
+        } catch {
+            benchmark.error("\(error)")
+        }
+        directory.remove()
+    } setup: {
+        var bytes: [UInt8] = []
+        for event in Dataset.events(count: events) { event.appendNDJSON(to: &bytes) }
+        ndjsonPath = scratchDirectory().file("events.ndjson")
+        guard FileManager.default.createFile(atPath: ndjsonPath, contents: Data(bytes)) else {
+            throw TallyError(.io, "cannot write \(ndjsonPath)")
+        }
     } teardown: {
         removeScratch()
     }
@@ -267,6 +306,17 @@ func registerQueries() {
          { try $0.q3(from: q3From).count }),
         ("q4 hourly pageviews t0001 US", { try TallyQueries.q4($0).count }, { try $0.q4().count }),
     ]
+    Benchmark("Tally q2 variant report checkout_button", configuration: configuration) { benchmark in
+        guard let db = queryDatabase else { return benchmark.error("no database") }
+        do { blackHole(try TallyQueries.q2(db).count) } catch { benchmark.error("\(error)") }
+    } setup: {
+        try tallySetup()
+    } teardown: {
+        try? queryDatabase?.close()
+        removeScratch()
+    }
+    // The SQLite peer has no q2 yet: it would need an assignment table and per-event credit
+    // upserts on top of the rollup (see BENCHMARKS.md).
     for (name, tally, sqlite) in queries {
         Benchmark("Tally \(name)", configuration: configuration) { benchmark in
             guard let db = queryDatabase else { return benchmark.error("no database") }

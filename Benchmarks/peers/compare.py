@@ -11,12 +11,13 @@ ratio to Tally.
   python3 Benchmarks/peers/compare.py --ndjson events.ndjson
 
 Reference queries: (q1) events per metric per day; (q2) the variant report of checkout_button
-(units exposed, converted units, revenue after exposure) -- DuckDB and chDB only until
-`tally report` exists; (q3) top 10 utm_source by distinct units with a pageview in the last 7
+(units exposed, converted units, revenue after exposure); (q3) top 10 utm_source by distinct units with a pageview in the last 7
 days of the data; (q4) hourly pageviews for template_id=t0001 and country=US.
 
 Query times are warm medians in process (DuckDB and chDB through Python, Tally through
-`tally-bench query`, which opens the database once). Load times are wall clock of the whole
+`tally-bench query`, which opens the database once and calls the library: q2 is
+`Tally.variantReport`). `tally query` / `tally report` are also timed once each as whole
+commands when the CLI has them (process start and open included). Load times are wall clock of the whole
 load. Peak memory is the maximum resident set of the process that loaded (a Python process for
 the peers, so about 30-60 MB of interpreter is included there).
 
@@ -226,6 +227,30 @@ def compare_answers(name, tally, peer, tolerance=0.02):
     return problems
 
 
+def time_cli_queries(tally, db, q3_from):
+    """Each reference query as one `tally` command (process start, open and output included)."""
+    commands = {
+        "q1": [[tally, "query", db, "--metric", m, "--every", "day"] for m in
+               ("conversion", "error", "exposure", "pageview", "purchase")],
+        "q2": [[tally, "report", db, "--experiment", "checkout_button"]],
+        "q3": [[tally, "query", db, "--metric", "pageview", "--group-by", "utm_source", "--measure", "units",
+                "--from", str(q3_from)]],
+        "q4": [[tally, "query", db, "--metric", "pageview", "--filter", "template_id=t0001", "--filter", "country=US",
+                "--every", "hour"]],
+    }
+    timings = {}
+    for name, cmds in commands.items():
+        start = time.perf_counter()
+        try:
+            for cmd in cmds:
+                subprocess.run(cmd, check=True, capture_output=True)
+        except subprocess.CalledProcessError as error:
+            log(f"tally CLI {name} failed ({' '.join(error.cmd)}): {error.stderr.decode()[:300]}")
+            continue
+        timings[name] = time.perf_counter() - start
+    return timings
+
+
 def compare_q2(a, b):
     rows_a = [tuple(r) for r in a]
     rows_b = [tuple(r) for r in b]
@@ -264,7 +289,6 @@ def main():
     except subprocess.CalledProcessError:
         log("the root package has no `tally` product that builds; using tally-bench for import")
     use_cli_import = tally_cli_has(tally_cli, "import")
-    use_cli_report = tally_cli_has(tally_cli, "report")
 
     ndjson = a.ndjson
     if ndjson is None:
@@ -307,14 +331,14 @@ def main():
         if use_cli_import:
             cmd, how = [tally_cli, "import", db, ndjson], "tally import"
         else:
-            cmd, how = [tally_bench, "import", db, ndjson], "tally-bench import (stand-in reader)"
+            cmd, how = [tally_bench, "import", db, ndjson], "tally-bench import (Tally.importNDJSON, durability normal)"
         log(f"tally: {how}…")
         _, load_s, rss = measure_child(cmd)
         out, _, _ = measure_child([tally_bench, "query", db, "--q3-from", str(q3_from), "--repeat", str(a.repeat)])
         results["tally"] = {"load_s": load_s, "peak_rss": rss, "import_via": how, "queries": json.loads(out)}
         results["tally"]["file_bytes"] = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
-        if use_cli_report:
-            log("tally report exists: add q2 to the Tally side here")
+        if tally_cli_has(tally_cli, "query"):
+            results["tally"]["cli"] = time_cli_queries(tally_cli, db, q3_from)
 
     # Answers must agree before any time is worth printing.
     ok = True
@@ -322,6 +346,7 @@ def main():
         for peer in ("duckdb", "chdb"):
             if peer in results:
                 problems = compare_answers(peer, results["tally"]["queries"], results[peer]["queries"])
+                problems += compare_q2(results["tally"]["queries"]["q2"]["answer"], results[peer]["queries"]["q2"]["answer"])
                 log(f"answers Tally vs {peer}: " + ("agree" if not problems else "DISAGREE"))
                 for p in problems:
                     log("  " + p)
@@ -351,7 +376,7 @@ def print_table(results, events, ndjson_bytes):
     tally = results.get("tally")
 
     def add(engine, op, seconds, base):
-        ratio = "" if base is None or seconds is None or base == 0 else f"{seconds / base:8.2f}x"
+        ratio = "" if base is None or seconds is None or base == 0 else f"{seconds / base:10.2f}x"
         rows.append((engine, op, seconds, ratio))
 
     for engine in ("tally", "duckdb", "chdb"):
@@ -366,9 +391,9 @@ def print_table(results, events, ndjson_bytes):
                 add(engine, q, queries[q]["median_s"], base)
     print(f"\n{events} events, NDJSON {ndjson_bytes / 1e6:.0f} MB. Seconds: load = wall clock; queries = warm median."
           " ratio = engine time / Tally time (above 1: Tally is faster).")
-    print(f"{'engine':8} {'operation':10} {'seconds':>10} {'ratio to Tally':>15}")
+    print(f"{'engine':8} {'operation':10} {'seconds':>12} {'ratio to Tally':>15}")
     for engine, op, seconds, ratio in rows:
-        print(f"{engine:8} {op:10} {seconds:10.4f} {ratio:>15}")
+        print(f"{engine:8} {op:10} {seconds:12.6f} {ratio:>15}")
     print(f"\n{'engine':8} {'load events/s':>14} {'file bytes/event':>17} {'peak RSS MB':>12}")
     for engine in ("tally", "duckdb", "chdb"):
         r = results.get(engine)
@@ -376,6 +401,8 @@ def print_table(results, events, ndjson_bytes):
             print(f"{engine:8} {events / r['load_s']:14,.0f} {r['file_bytes'] / events:17.2f} {r['peak_rss'] / 1e6:12.0f}")
     if tally:
         print(f"\nTally import ran through: {tally['import_via']}")
+        if tally.get("cli"):
+            print("tally CLI, whole command (s): " + ", ".join(f"{k} {v:.3f}" for k, v in tally["cli"].items()))
 
 
 if __name__ == "__main__":

@@ -1,25 +1,24 @@
 import Tally
+import TallyWorkload
 
-/// The event stream of the benchmarks, generated once per size and seed and kept in memory.
+/// The event stream of the benchmarks: the project's generator (`TallyWorkload`), materialised
+/// once per size and seed before any measurement.
 public enum Dataset {
     /// Events in arrival order.
-    public static func events(count: Int, seed: UInt64 = Settings.seed, days: Int = 30) -> [BenchEvent] {
-        LocalEventSource(events: count, seed: seed, days: days).all()
+    public static func events(count: Int, seed: UInt64 = Settings.seed, days: Int = 30) -> [GeneratedEvent] {
+        Array(WorkloadGenerator(WorkloadOptions(events: count, days: days, seed: seed)))
     }
 
     /// Library events, cut into batches of `batchSize` (built before any measurement so that the
     /// ingest benchmarks time `ingest` alone).
-    public static func batches(_ events: [BenchEvent], size batchSize: Int) -> [[Event]] {
+    public static func batches(_ events: [GeneratedEvent], size batchSize: Int) -> [[Event]] {
         stride(from: 0, to: events.count, by: batchSize).map { start in
             events[start..<min(start + batchSize, events.count)].map(Self.event)
         }
     }
 
-    public static func event(_ e: BenchEvent) -> Event {
-        var dimensions: [String: String] = [:]
-        dimensions.reserveCapacity(e.dimensions.count)
-        for (key, value) in e.dimensions { dimensions[key] = value }
-        return Event(timestamp: e.timestamp, metric: e.metric, dimensions: dimensions, value: e.value, unit: e.unit)
+    public static func event(_ e: GeneratedEvent) -> Event {
+        Event(timestamp: e.timestamp, metric: e.metric, dimensions: e.dimensionDictionary, value: e.value, unit: e.unit)
     }
 
     /// The metrics of the workload model, for q1 (Tally answers one metric per query).

@@ -5,7 +5,8 @@ import Tally
 /// - q1: events per metric per day.
 /// - q3: top 10 `utm_source` by distinct units with a pageview in the last 7 days of the data.
 /// - q4: hourly pageviews for `template_id=t0001` and `country=US`.
-/// (q2, the variant report of `checkout_button`, needs `Tally.variantReport`, not yet merged.)
+/// - q2: the variant report of `checkout_button`: per variant, units exposed, converted units,
+///   conversions, purchasing units, purchases and revenue credited after exposure.
 public struct Answers: Equatable, Sendable {
     /// (metric, day start, events), sorted.
     public var q1: [Q1Row] = []
@@ -70,6 +71,25 @@ public enum TallyQueries {
             metric: "pageview", filters: ["template_id": ["t0001"], "country": ["US"]], every: .hour,
             measures: [.count]))
         return result.rows.map { Answers.Q4Row(hour: $0.time!, events: $0.count) }
+    }
+
+    /// (variant, units exposed, converted units, conversions, purchasers, purchases, revenue).
+    public static func q2(_ db: Tally) throws -> [Q2Row] {
+        let report = try db.variantReport(experiment: "checkout_button", metrics: ["conversion", "purchase"])
+        return report.variants.sorted { $0.name < $1.name }.map { variant in
+            let conversion = variant.metrics["conversion"]
+            let purchase = variant.metrics["purchase"]
+            return Q2Row(
+                variant: variant.name, unitsExposed: variant.units, convertedUnits: conversion?.units ?? 0,
+                conversions: conversion?.events ?? 0, purchasers: purchase?.units ?? 0, purchases: purchase?.events ?? 0,
+                revenue: purchase?.sum ?? 0)
+        }
+    }
+
+    public struct Q2Row: Sendable {
+        public var variant: String
+        public var unitsExposed, convertedUnits, conversions, purchasers, purchases: UInt64
+        public var revenue: Double
     }
 
     public static func all(_ db: Tally, q3From: Int64) throws -> Answers {

@@ -1,4 +1,5 @@
 import GRDB
+import TallyWorkload
 
 /// The SQLite peer: what many teams run today. An hourly rollup table keyed by metric, hour and
 /// one column per dimension, upserted event by event with `INSERT … ON CONFLICT DO UPDATE`, one
@@ -7,13 +8,17 @@ import GRDB
 /// unique counts is wrong) and q3 needs them exactly.
 public final class SQLitePeer {
     public let pool: DatabasePool
+    /// Whether ingest also keeps `units_daily` (needed for q3). Without it the peer does half
+    /// the upserts and cannot answer distinct counts.
+    public let keepsUnits: Bool
 
     /// The workload's dimensions; each becomes a column ('' when an event lacks it).
     public static let dimensions = ["country", "device", "utm_source", "template_id", "experiment", "variant", "error_type"]
 
     /// `synchronous`: `FULL` syncs the WAL at every commit (like Tally's `full`), `NORMAL` only at
     /// checkpoints (like Tally's `normal`).
-    public init(path: String, synchronous: String = "FULL") throws {
+    public init(path: String, synchronous: String = "FULL", keepsUnits: Bool = true) throws {
+        self.keepsUnits = keepsUnits
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
@@ -45,7 +50,7 @@ public final class SQLitePeer {
         var value: Double?
     }
 
-    public static func rows(_ events: ArraySlice<BenchEvent>) -> [Input] {
+    public static func rows(_ events: ArraySlice<GeneratedEvent>) -> [Input] {
         events.map { event in
             var values = [String](repeating: "", count: dimensions.count)
             for (key, value) in event.dimensions {
@@ -58,7 +63,7 @@ public final class SQLitePeer {
         }
     }
 
-    public static func batches(_ events: [BenchEvent], size: Int) -> [[Input]] {
+    public static func batches(_ events: [GeneratedEvent], size: Int) -> [[Input]] {
         stride(from: 0, to: events.count, by: size).map { rows(events[$0..<min($0 + size, events.count)]) }
     }
 
@@ -81,7 +86,7 @@ public final class SQLitePeer {
                 arguments.append(row.value == nil ? 0 : 1)
                 arguments.append(row.value ?? 0)
                 try upsert.execute(arguments: StatementArguments(arguments))
-                try unit.execute(arguments: [row.metric, row.day, row.dimensions[2], row.unit])
+                if keepsUnits { try unit.execute(arguments: [row.metric, row.day, row.dimensions[2], row.unit]) }
             }
         }
     }
