@@ -23,7 +23,7 @@ the peers, so about 30-60 MB of interpreter is included there).
 
 Needs: pip install duckdb (chdb optional: pip install chdb).
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, time
+import argparse, json, os, resource, shutil, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -36,8 +36,14 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def measure_child(cmd):
-    """Runs cmd in a child and returns (stdout, seconds, maxrss bytes) using wait4."""
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure_child(cmd, cpu=None):
+    """Runs cmd in a child and returns (stdout, seconds, maxrss bytes) using wait4; when `cpu`
+    is a dict, stores the child's user+system CPU seconds in cpu["s"]."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # Read stdout fully before waiting (the worker writes a small JSON).
@@ -45,6 +51,8 @@ def measure_child(cmd):
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    if cpu is not None:
+        cpu["s"] = usage.ru_utime + usage.ru_stime
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()}")
@@ -104,11 +112,11 @@ def duckdb_worker(a):
             os.remove(a.db + suffix)
     con = duckdb.connect(a.db)
     struct = ", ".join(f"{d} VARCHAR" for d in DIMENSIONS)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     con.execute(f"""CREATE TABLE events AS SELECT * FROM read_json('{a.ndjson}', format = 'newline_delimited',
         columns = {{ts: 'BIGINT', metric: 'VARCHAR', unit: 'VARCHAR', dims: 'STRUCT({struct})', value: 'DOUBLE'}})""")
     con.execute("CHECKPOINT")
-    load_s = time.perf_counter() - t0
+    load_s, load_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
     newest, count = con.execute("SELECT max(ts), count(*) FROM events").fetchone()
     q3_from = (newest // DAY - 6) * DAY
     queries = {
@@ -120,7 +128,7 @@ def duckdb_worker(a):
                  WHERE metric = 'pageview' AND dims.template_id = 't0001' AND dims.country = 'US'
                  GROUP BY hour ORDER BY hour""",
     }
-    result = {"load_s": load_s, "events": count, "newest_ts": newest, "q3_from": q3_from, "queries": {}}
+    result = {"load_s": load_s, "load_cpu_s": load_cpu_s, "events": count, "newest_ts": newest, "q3_from": q3_from, "queries": {}}
     for name, sql in queries.items():
         result["queries"][name] = timed(lambda: [list(r) for r in con.execute(sql).fetchall()], a.repeat)
     con.close()
@@ -140,10 +148,10 @@ def chdb_worker(a):
     sess.query("""CREATE TABLE bench.events (ts Int64, metric LowCardinality(String), unit String,
         dims Map(LowCardinality(String), String), value Nullable(Float64))
         ENGINE = MergeTree ORDER BY (metric, ts)""")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     sess.query(f"""INSERT INTO bench.events SELECT * FROM file('{a.ndjson}', 'JSONEachRow',
         'ts Int64, metric String, unit String, dims Map(String, String), value Nullable(Float64)')""")
-    load_s = time.perf_counter() - t0
+    load_s, load_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
     newest, count = q("SELECT max(ts), count() FROM bench.events")[0]
     newest, count = int(newest), int(count)
     q3_from = (newest // DAY - 6) * DAY
@@ -170,7 +178,7 @@ def chdb_worker(a):
                  WHERE metric = 'pageview' AND dims['template_id'] = 't0001' AND dims['country'] = 'US'
                  GROUP BY hour ORDER BY hour""",
     }
-    result = {"load_s": load_s, "events": count, "newest_ts": newest, "q3_from": q3_from, "queries": {}}
+    result = {"load_s": load_s, "load_cpu_s": load_cpu_s, "events": count, "newest_ts": newest, "q3_from": q3_from, "queries": {}}
     for name, sql in queries.items():
         result["queries"][name] = timed(lambda: [[norm(v) for v in r] for r in q(sql)], a.repeat)
     sess.close()
@@ -333,9 +341,10 @@ def main():
         else:
             cmd, how = [tally_bench, "import", db, ndjson], "tally-bench import (Tally.importNDJSON, durability normal)"
         log(f"tally: {how}…")
-        _, load_s, rss = measure_child(cmd)
+        cpu = {}
+        _, load_s, rss = measure_child(cmd, cpu)
         out, _, _ = measure_child([tally_bench, "query", db, "--q3-from", str(q3_from), "--repeat", str(a.repeat)])
-        results["tally"] = {"load_s": load_s, "peak_rss": rss, "import_via": how, "queries": json.loads(out)}
+        results["tally"] = {"load_s": load_s, "load_cpu_s": cpu["s"], "peak_rss": rss, "import_via": how, "queries": json.loads(out)}
         results["tally"]["file_bytes"] = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
         if tally_cli_has(tally_cli, "query"):
             results["tally"]["cli"] = time_cli_queries(tally_cli, db, q3_from)
@@ -394,11 +403,12 @@ def print_table(results, events, ndjson_bytes):
     print(f"{'engine':8} {'operation':10} {'seconds':>12} {'ratio to Tally':>15}")
     for engine, op, seconds, ratio in rows:
         print(f"{engine:8} {op:10} {seconds:12.6f} {ratio:>15}")
-    print(f"\n{'engine':8} {'load events/s':>14} {'file bytes/event':>17} {'peak RSS MB':>12}")
+    print(f"\n{'engine':8} {'load events/s':>14} {'load CPU s':>11} {'file bytes/event':>17} {'peak RSS MB':>12}")
     for engine in ("tally", "duckdb", "chdb"):
         r = results.get(engine)
         if r:
-            print(f"{engine:8} {events / r['load_s']:14,.0f} {r['file_bytes'] / events:17.2f} {r['peak_rss'] / 1e6:12.0f}")
+            print(f"{engine:8} {events / r['load_s']:14,.0f} {r['load_cpu_s']:11.2f} {r['file_bytes'] / events:17.2f}"
+                  f" {r['peak_rss'] / 1e6:12.0f}")
     if tally:
         print(f"\nTally import ran through: {tally['import_via']}")
         if tally.get("cli"):
