@@ -35,9 +35,11 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "TallyTests", dependencies: ["Tally", "TallyWorkload", "TallyTesting"],
+            name: "TallyTests",
+            dependencies: ["Tally", "TallyWorkload", "TallyTesting", .product(name: "Logging", package: "swift-log")],
             exclude: ["Experiments/make_statistics_vectors.py"]
         ),
-        .testTarget(name: "TallyCLITests", dependencies: ["Tally", "TallyWorkload"]),
+        // Runs the built `tally` binary; depends on TallyCLI so that `swift test` builds it first.
+        .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI", "Tally", "TallyWorkload"]),
     ]
 )

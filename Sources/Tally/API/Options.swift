@@ -1,3 +1,5 @@
+import Logging
+
 /// How a database is opened. Fields marked *stored* are fixed when the database is created and
 /// read back from the file afterwards; the rest apply to this handle only.
 public struct Options: Sendable {
@@ -25,12 +27,20 @@ public struct Options: Sendable {
     /// When the write-ahead log is corrupt in the middle, keep the records before the damage
     /// and discard the rest instead of refusing to open. Only with `readOnly == false`.
     public var salvage = false
+    /// Load the experiment state (for ``Tally/variantReport(experiment:metrics:control:weights:)``).
+    /// A read-only handle that only queries may set this to `false` to open faster; its
+    /// report calls then fail. A writer always keeps the state.
+    public var loadsExperimentState = true
     public var durability: Durability = .full
     /// The in-memory rollups are written to a segment when they outgrow this budget.
     public var memoryBudgetBytes = 64 << 20
     /// The head is flushed when the write-ahead log grows past this size.
     public var walBudgetBytes = 256 << 20
     public var limits = Limits()
+
+    /// Where the engine reports recovery actions (a truncated log tail, a stale log removed,
+    /// a salvage), flushes and failures. Quiet by default: pass your own `Logger` to see them.
+    public var logger = Logger(label: "tally", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public var fileSystem: any FileSystem = POSIXFileSystem()
     public var clock: any WallClock = SystemWallClock()

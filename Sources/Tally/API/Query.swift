@@ -3,6 +3,11 @@
 /// Rows are cells (metric, series, bucket) merged from the head and every segment. A cell is in
 /// the time range when its bucket *starts* in `[from, to)`; so a range that does not fall on
 /// bucket boundaries behaves as if both ends were rounded up to the next boundary.
+///
+/// Downsampled partitions (``CompactOptions/downsample``) hold rows at a coarser bucket. Such a
+/// row is in the range when its coarse bucket starts in it, and when `every` is finer than the
+/// row's bucket the row is reported at its bucket's start, not spread over finer slots; the
+/// result's ``QueryResult/coarsestBucketMilliseconds`` then exceeds `every`.
 public struct Query: Sendable, Hashable {
     public var metric: String
     /// Dimension key → accepted values (`KEY=V` is one value, `KEY=V1,V2` an "in"). A cell

@@ -2,6 +2,7 @@
 extension Engine {
     /// Applies the catalog's experiment blocks in order. Caller is the only user (open).
     func loadExperimentState() throws {
+        guard tracksExperiments else { return }
         for location in catalog.experimentBlocks {
             guard location.offset >= Superblock.dataStart, location.length <= superblock.committedEnd,
                   location.offset <= superblock.committedEnd - location.length,
@@ -18,11 +19,21 @@ extension Engine {
         experiments.isDirty = false
     }
 
+    /// Whether this handle keeps experiment state (always for a writer).
+    var tracksExperiments: Bool { !isReadOnly || options.loadsExperimentState }
+
+    private func checkTracksExperiments() throws {
+        guard tracksExperiments else {
+            throw TallyError.invalid("this read-only handle was opened without experiment state (loadsExperimentState = false)")
+        }
+    }
+
     func variantReport(experiment: String, metrics: [String]?, control: String?, weights: [Double]?) throws -> VariantReport {
         // Computed under the lock from the small aggregates: copying the state out would make
         // the next ingest copy every assignment.
         try stateLock.withLock {
             try checkOpen()
+            try checkTracksExperiments()
             return try VariantReport(
                 state: experiments, experiment: experiment, metrics: metrics, control: control, weights: weights)
         }
@@ -31,6 +42,7 @@ extension Engine {
     func experimentSummaries() throws -> [ExperimentSummary] {
         try stateLock.withLock {
             try checkOpen()
+            try checkTracksExperiments()
             return experiments.experiments.enumerated().map { index, name in
                 ExperimentSummary(
                     name: name, units: experiments.exposed[index].reduce(0, +), variants: experiments.variants[index],

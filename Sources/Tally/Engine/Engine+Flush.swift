@@ -41,7 +41,9 @@ extension Engine {
         guard !head.isEmpty || wal != nil else { return }
         var newCatalog = catalog
         var offset = superblock.committedEnd
-        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds) {
+        // Rule T2: cells of partitions at or below the retention horizon are never written.
+        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds)
+        where content.partitionStart + partitionMilliseconds > newCatalog.retentionHorizon {
             let encoded = SegmentWriter.encode(content)
             try file.write(encoded.bytes, at: offset)
             newCatalog.segments.append(SegmentInfo(
@@ -67,13 +69,15 @@ extension Engine {
         let now = clock.nowMilliseconds()
         newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
         try commit(newCatalog, appendingAt: offset)
+        options.logger.debug("flushed the head", metadata: ["events": "\(head.eventCount)", "end": "\(offset)"])
         head = Head(bucketMilliseconds: bucketMilliseconds)
         experiments.dirty = []
         experiments.isDirty = false
-        if let old = wal {
+        if wal != nil {
+            // The old log's handle is not closed here: a group-commit sync may be using it
+            // without the state lock. It closes when its last user releases it.
             wal = nil
             try crashPoint(.checkpointBeforeWALRemoval)
-            old.file.close()
             try fileSystem.removeFile(atPath: walPath)
         }
         markAllDurable(upTo: appendedLSN)

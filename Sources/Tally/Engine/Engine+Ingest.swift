@@ -15,6 +15,7 @@ extension Engine {
         let payload = record.encode()
         let (result, lsn) = try stateLock.withLock { () throws -> (IngestResult, UInt64) in
             try checkWritable()
+            try applyAutomaticRetentionLocked()  // rule T4: the horizon this batch is applied under
             if let id = record.batchID, let seen = catalog.batchIDs[id],
                record.ingestTime - seen < header.dedupeWindowMilliseconds {
                 return (IngestResult(accepted: 0, droppedAsExpired: 0, duplicate: true), appendedLSN)
@@ -42,7 +43,7 @@ extension Engine {
     @discardableResult
     func apply(_ record: BatchRecord) -> Int {
         let dropped = head.apply(record.events, horizon: catalog.retentionHorizon)
-        experiments.apply(record.events, horizon: catalog.retentionHorizon)
+        if tracksExperiments { experiments.apply(record.events, horizon: catalog.retentionHorizon) }
         if let id = record.batchID { catalog.batchIDs[id] = record.ingestTime }
         catalog.totalEventsIngested += UInt64(record.events.count - dropped)
         return dropped

@@ -1,6 +1,7 @@
 /// Opening: create a new database atomically, or load one and recover (format-spec.md, rules R1–R6).
 ///
-/// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer.
+/// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer
+///   (`<db>.compacting` only once it holds the lock).
 /// - R2. The committed state is the valid superblock slot with the highest generation; if no
 ///   slot is valid the file is corrupt.
 /// - R3. Bytes past the committed end are ignored; a writer truncates them.
@@ -13,10 +14,8 @@ extension Engine {
     static func open(path: String, options: Options) throws -> Engine {
         try validate(options)
         let fileSystem = options.fileSystem
-        if !options.readOnly {
-            for leftover in [path + ".creating", path + ".compacting"] where fileSystem.fileExists(atPath: leftover) {
-                try fileSystem.removeFile(atPath: leftover)
-            }
+        if !options.readOnly, fileSystem.fileExists(atPath: path + ".creating") {
+            try fileSystem.removeFile(atPath: path + ".creating")
         }
         if !fileSystem.fileExists(atPath: path) {
             guard options.createIfMissing, !options.readOnly else {
@@ -25,14 +24,17 @@ extension Engine {
             try create(path: path, options: options)
         }
         if options.readOnly { return try openReadOnly(path: path, options: options) }
-        let file = try fileSystem.openFile(atPath: path, mode: .readWrite)
-        try file.lockExclusive()
-        let engine = try load(path: path, file: file, options: options)
+        let engine = try loadLocked(path: path, options: options)  // R1, K9
+        let file = engine.file
         try engine.recoverWAL()
         if try file.size() > engine.superblock.committedEnd {
+            engine.options.logger.notice(
+                "cutting uncommitted bytes past the committed end",
+                metadata: ["path": "\(path)", "committedEnd": "\(engine.superblock.committedEnd)"])
             try file.truncate(to: engine.superblock.committedEnd)
             try file.sync()
         }
+        try engine.applyAutomaticRetention()  // rule T4
         try engine.flushIfNeeded()
         return engine
     }
@@ -140,13 +142,28 @@ extension Engine {
         let scan = try WALReader.scan(walFile)
         guard scan.salt == superblock.walSalt else {
             walFile.close()
-            if !isReadOnly { try fileSystem.removeFile(atPath: walPath) }
+            if !isReadOnly {
+                options.logger.info("removing a write-ahead log already reflected in the file", metadata: ["path": "\(walPath)"])
+                try fileSystem.removeFile(atPath: walPath)
+            }
             return
         }
-        if case .corruptMiddle(let offset) = scan.ending, !options.salvage {
-            throw TallyError.corruption(
-                "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
-                path: walPath, offset: offset)
+        switch scan.ending {
+        case .clean:
+            break
+        case .tornTail(let offset):
+            options.logger.warning(
+                "write-ahead log ends in a torn or unsynced tail; it is cut there",
+                metadata: ["path": "\(walPath)", "offset": "\(offset)"])
+        case .corruptMiddle(let offset):
+            guard options.salvage else {
+                throw TallyError.corruption(
+                    "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
+                    path: walPath, offset: offset)
+            }
+            options.logger.error(
+                "salvaging: discarding the write-ahead log from a damaged frame on",
+                metadata: ["path": "\(walPath)", "offset": "\(offset)"])
         }
         for record in scan.records {
             guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
@@ -156,6 +173,7 @@ extension Engine {
             }
             apply(batch)
         }
+        options.logger.debug("replayed the write-ahead log", metadata: ["records": "\(scan.records.count)"])
         if !isReadOnly {
             wal = try WALWriter.resume(file: walFile, salt: scan.salt!, validEnd: scan.validEnd)
         }

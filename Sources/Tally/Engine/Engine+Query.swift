@@ -38,17 +38,14 @@ extension Engine {
         guard let metricID = head.strings.id(of: aggregator.query.metric), let rollup = head.metrics[metricID] else {
             return
         }
-        var localGroups: [[String?]: Int] = [:]
-        var groupValues: [[String?]] = []
+        let strings = head.strings
+        let matcher = SeriesMatcher(query: aggregator.query) { strings.id(of: $0).map(Int32.init) }
+        guard matcher.canMatch else { return }
+        var grouping = LocalGrouping()
         let seriesGroups = rollup.series.map { key -> Int in
-            let pairs = (0..<key.pairCount).lazy.map {
-                (key: self.head.strings[key.key(at: $0)], value: self.head.strings[key.value(at: $0)])
-            }
-            guard let values = aggregator.groupValues(of: pairs) else { return -1 }
-            if let existing = localGroups[values] { return existing }
-            localGroups[values] = groupValues.count
-            groupValues.append(values)
-            return groupValues.count - 1
+            let keys = (0..<key.pairCount).lazy.map { Int32(key.key(at: $0)) }
+            let values = (0..<key.pairCount).lazy.map { Int32(key.value(at: $0)) }
+            return matcher.groupValues(keys: keys, values: values).map { grouping.group(for: $0) } ?? -1
         }
         var local: [Aggregator.LocalKey: RollupCell] = [:]
         for (index, cellKey) in rollup.cellKeys.enumerated() {
@@ -59,7 +56,7 @@ extension Engine {
             local[Aggregator.LocalKey(group: group, slot: aggregator.slot(of: cellKey.bucket)), default: RollupCell()]
                 .merge(cell)
         }
-        aggregator.merge(local, groupValues: groupValues, bucketWidth: bucketMilliseconds)
+        aggregator.merge(local, groupValues: grouping.strings { strings[UInt32($0)] }, bucketWidth: bucketMilliseconds)
     }
 
     private func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
@@ -68,36 +65,35 @@ extension Engine {
         guard let metric = cached.footer.metrics.first(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
         else { return }
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
+        let matcher = SeriesMatcher(query: aggregator.query) { cached.index[$0] }
+        guard matcher.canMatch else { return }
         var columns: SegmentReader.Columns = []
         let measures = aggregator.query.measures
         if !measures.isDisjoint(with: [.sum, .min, .max, .mean]) { columns.insert(.values) }
         if aggregator.wantsUnits { columns.insert(.sketches) }
+        if !matcher.matchesAllIntoOneGroup { columns.insert(.series) }
         let data = try reader.readColumns(metric, footer: cached.footer, columns: columns)
-        var localGroups: [[String?]: Int] = [:]
-        var groupValues: [[String?]] = []
+        var grouping = LocalGrouping()
         var local: [Aggregator.LocalKey: RollupCell] = [:]
-        var row = 0
-        for (seriesIndex, run) in data.seriesRuns.enumerated() {
-            defer { row += run }
-            let pairs = data.series[seriesIndex].lazy.map {
-                (key: cached.dictionary[$0.key], value: cached.dictionary[$0.value])
-            }
-            guard let values = aggregator.groupValues(of: pairs) else { continue }
-            let group: Int
-            if let existing = localGroups[values] {
-                group = existing
-            } else {
-                group = groupValues.count
-                localGroups[values] = group
-                groupValues.append(values)
-            }
-            for r in row..<row + run where aggregator.includes(bucket: data.buckets[r]) {
-                let cell = data.cell(at: r)
-                local[Aggregator.LocalKey(group: group, slot: aggregator.slot(of: data.buckets[r])), default: RollupCell()]
-                    .merge(cell)
+        func accumulate(rows: Range<Int>, group: Int) {
+            for r in rows where aggregator.includes(bucket: data.buckets[r]) {
+                let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
+                local[Aggregator.LocalKey(group: group, slot: slot), default: RollupCell()].merge(data.cell(at: r))
             }
         }
-        aggregator.merge(local, groupValues: groupValues, bucketWidth: segment.bucketMilliseconds)
+        if matcher.matchesAllIntoOneGroup {
+            accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
+        } else {
+            var row = 0
+            for (seriesIndex, run) in data.seriesRuns.enumerated() {
+                defer { row += run }
+                let pairs = data.series.pairs(of: seriesIndex)
+                guard let values = matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs])
+                else { continue }
+                accumulate(rows: row..<row + run, group: grouping.group(for: values))
+            }
+        }
+        aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
     }
 
     /// Segments whose footer and dictionary stay decoded in memory.
@@ -106,12 +102,34 @@ extension Engine {
     func cachedSegment(_ segment: SegmentInfo, reader: SegmentReader) throws -> CachedSegment {
         if let cached = segmentCache.withLock({ $0[segment.id] }) { return cached }
         let footer = try reader.readFooter()
-        let entry = CachedSegment(footer: footer, dictionary: try reader.readDictionary(footer))
+        let dictionary = try reader.readDictionary(footer)
+        var index: [String: Int32] = [:]
+        index.reserveCapacity(dictionary.count)
+        for (position, string) in dictionary.enumerated() { index[string] = Int32(position) }
+        let entry = CachedSegment(footer: footer, dictionary: dictionary, index: index)
         segmentCache.withLock { cache in
             // Bounded: past the cap the cache starts over (footers are cheap to re-read).
             if cache.count >= Engine.segmentCacheCapacity { cache.removeAll(keepingCapacity: true) }
             cache[segment.id] = entry
         }
         return entry
+    }
+}
+
+/// Numbers the distinct group-value tuples met while scanning one source.
+struct LocalGrouping {
+    private var ids: [[Int32]: Int] = [:]
+    private var tuples: [[Int32]] = []
+
+    mutating func group(for values: [Int32]) -> Int {
+        if let id = ids[values] { return id }
+        ids[values] = tuples.count
+        tuples.append(values)
+        return tuples.count - 1
+    }
+
+    /// Each group's values as strings, `nil` where the series lacked the key.
+    func strings(_ string: (Int) -> String) -> [[String?]] {
+        tuples.map { $0.map { $0 < 0 ? nil : string(Int($0)) } }
     }
 }

@@ -37,6 +37,9 @@ final class Engine: @unchecked Sendable {
     var isClosed = false
     /// Decoded segment footers and dictionaries by segment id (guarded by its own lock).
     let segmentCache = Locked<[UInt64: CachedSegment]>([:])
+    /// Held for a whole compaction, so that one runs at a time. Taken before `stateLock`, never
+    /// while holding it.
+    let compactionLock = Lock()
 
     let syncLock = Lock()
     let syncCondition = Condition()
@@ -106,7 +109,10 @@ final class Engine: @unchecked Sendable {
     /// Records a failure after which the handle refuses writes. Caller holds `stateLock`.
     func poison(_ error: Error) -> TallyError {
         let tallyError = error as? TallyError ?? TallyError(.io, "\(error)", path: path)
-        if failure == nil { failure = tallyError }
+        if failure == nil {
+            failure = tallyError
+            options.logger.error("a write failed; the handle refuses writes until reopened", metadata: ["error": "\(tallyError)"])
+        }
         return tallyError
     }
 
@@ -130,4 +136,6 @@ final class Engine: @unchecked Sendable {
 struct CachedSegment {
     var footer: SegmentFooter
     var dictionary: [String]
+    /// Dictionary position of each string.
+    var index: [String: Int32]
 }

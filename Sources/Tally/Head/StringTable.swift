@@ -18,4 +18,14 @@ struct StringTable {
     func id(of string: String) -> UInt32? { ids[string] }
 
     subscript(id: UInt32) -> String { strings[Int(id)] }
+
+    /// Each id's position in byte order of the strings (String `<` is Unicode order, which for
+    /// UTF-8 coincides with byte order of scalar values).
+    func ranks() -> [Int32] {
+        var rank = [Int32](repeating: 0, count: strings.count)
+        for (position, id) in strings.indices.sorted(by: { strings[$0] < strings[$1] }).enumerated() {
+            rank[id] = Int32(position)
+        }
+        return rank
+    }
 }

@@ -14,9 +14,14 @@ struct LineInput {
     private let fd: Int32
     private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
+    /// Every read lands here first, so a short read (a pipe delivers at most 64 KiB) costs what
+    /// it reads, not a fresh chunk. Not initialised: only the bytes `read` wrote are used.
+    private var chunk = [UInt8](unsafeUninitializedCapacity: LineInput.chunkSize) { _, count in count = LineInput.chunkSize }
     private var start = 0
     private var atEOF = false
     private(set) var bytesRead: UInt64 = 0
+    /// Bytes of the lines returned so far (with their newlines).
+    var bytesConsumed: UInt64 { bytesRead - UInt64(buffer.count - start) }
     let totalBytes: UInt64?
 
     init(path: String) throws {
@@ -64,13 +69,11 @@ struct LineInput {
     private mutating func refill() throws {
         buffer.removeSubrange(0..<start)
         start = 0
-        let previous = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: LineInput.chunkSize))
-        let n = buffer.withUnsafeMutableBytes { raw in
-            retryingOnInterrupt { Glibc.read(fd, raw.baseAddress! + previous, LineInput.chunkSize) }
+        let n = chunk.withUnsafeMutableBytes { raw in
+            retryingOnInterrupt { Glibc.read(fd, raw.baseAddress!, raw.count) }
         }
         guard n >= 0 else { throw POSIXFileSystem.error("read", path: path, errno: errno) }
-        buffer.removeSubrange((previous + n)...)
+        buffer.append(contentsOf: chunk[..<n])
         bytesRead += UInt64(n)
         if n == 0 { atEOF = true }
     }

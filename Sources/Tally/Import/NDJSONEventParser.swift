@@ -15,6 +15,47 @@
 enum NDJSONEventParser {
     static func parse(_ line: UnsafeRawBufferPointer) throws(NDJSONParseError) -> Event {
         var scanner = NDJSONScanner(line)
+        let fields = try scanEvent(&scanner)
+        var dimensions = [String: String](minimumCapacity: fields.dimensions.count)
+        for dimension in fields.dimensions {
+            let key = scanner.decode(dimension.key)
+            guard dimensions.updateValue(scanner.decode(dimension.value), forKey: key) == nil else {
+                throw scanner.error(at: dimension.key.start - 1, "duplicate dimension \(quoted(key))")
+            }
+        }
+        return Event(
+            timestamp: fields.timestamp!, metric: scanner.decode(fields.metric!), dimensions: dimensions,
+            value: fields.value, unit: fields.unit.map(scanner.decode))
+    }
+
+    /// Parses one line straight into `builder`, interning its strings by their bytes (no
+    /// `Event`, no dictionary, no `String` for a string the batch already holds). On error the
+    /// builder is unchanged.
+    static func parse(_ line: UnsafeRawBufferPointer, into builder: inout EventBatchBuilder) throws(NDJSONParseError) {
+        var scanner = NDJSONScanner(line)
+        let fields = try scanEvent(&scanner)
+        var dimensions: [(UInt32, UInt32)] = []
+        dimensions.reserveCapacity(fields.dimensions.count)
+        for dimension in fields.dimensions {
+            let key = intern(dimension.key, scanner, &builder)
+            if dimensions.contains(where: { $0.0 == key }) {
+                throw scanner.error(at: dimension.key.start - 1, "duplicate dimension \(quoted(scanner.decode(dimension.key)))")
+            }
+            dimensions.append((key, intern(dimension.value, scanner, &builder)))
+        }
+        builder.append(
+            timestamp: fields.timestamp!, metric: intern(fields.metric!, scanner, &builder),
+            unit: fields.unit.map { intern($0, scanner, &builder) }, value: fields.value, dimensions: dimensions)
+    }
+
+    @inline(__always)
+    private static func intern(_ token: StringToken, _ scanner: NDJSONScanner, _ builder: inout EventBatchBuilder) -> UInt32 {
+        if token.hasEscapes { return builder.intern(scanner.decode(token)) }
+        return builder.intern(bytes: UnsafeRawBufferPointer(rebasing: scanner.bytes[token.start..<token.end]))
+    }
+
+    /// Scans the event object: grammar, keys, types and values checked; strings left as tokens.
+    private static func scanEvent(_ scanner: inout NDJSONScanner) throws(NDJSONParseError) -> Fields {
         scanner.skipWhitespace()
         guard !scanner.isAtEnd else { throw NDJSONParseError(column: 1, reason: "empty line") }
         let objectStart = scanner.position
@@ -33,10 +74,9 @@ enum NDJSONEventParser {
         }
         scanner.skipWhitespace()
         guard scanner.isAtEnd else { throw scanner.error(at: scanner.position, "unexpected data after the event") }
-        guard let timestamp = fields.timestamp else { throw scanner.error(at: objectStart, #"missing "ts""#) }
-        guard let metric = fields.metric else { throw scanner.error(at: objectStart, #"missing "metric""#) }
-        return Event(
-            timestamp: timestamp, metric: metric, dimensions: fields.dimensions, value: fields.value, unit: fields.unit)
+        guard fields.timestamp != nil else { throw scanner.error(at: objectStart, #"missing "ts""#) }
+        guard fields.metric != nil else { throw scanner.error(at: objectStart, #"missing "metric""#) }
+        return fields
     }
 
     /// ``parse(_:)`` on the bytes of a slice (for callers holding lines as array slices:
@@ -50,9 +90,10 @@ enum NDJSONEventParser {
     /// The fields found so far, and which keys were seen (to reject duplicates).
     private struct Fields {
         var timestamp: Int64?
-        var metric: String?
-        var unit: String?
-        var dimensions: [String: String] = [:]
+        var metric: StringToken?
+        var unit: StringToken?
+        /// In line order; duplicates are detected when the keys are decoded or interned.
+        var dimensions: [(key: StringToken, value: StringToken)] = []
         var value: Double?
         /// Bits of the ``Key``s seen.
         var seen: UInt8 = 0
@@ -96,13 +137,13 @@ enum NDJSONEventParser {
             fields.timestamp = timestamp
         case .metric:
             guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected(#""metric" must be a string"#) }
-            fields.metric = scanner.decode(try scanner.scanString())
+            fields.metric = try scanner.scanString()
         case .unit:
             if try scanner.skipNull() { return }
             guard scanner.peek() == UInt8(ascii: "\"") else {
                 throw scanner.unexpected(#""unit" must be a string or null"#)
             }
-            fields.unit = scanner.decode(try scanner.scanString())
+            fields.unit = try scanner.scanString()
         case .dims:
             if try scanner.skipNull() { return }
             fields.dimensions = try parseDimensions(&scanner)
@@ -115,30 +156,29 @@ enum NDJSONEventParser {
         }
     }
 
-    /// The `dims` object at the scanner: string keys (distinct) to string values.
-    private static func parseDimensions(_ scanner: inout NDJSONScanner) throws(NDJSONParseError) -> [String: String] {
+    /// The `dims` object at the scanner: string keys to string values, as tokens.
+    private static func parseDimensions(
+        _ scanner: inout NDJSONScanner
+    ) throws(NDJSONParseError) -> [(key: StringToken, value: StringToken)] {
         guard scanner.peek() == UInt8(ascii: "{") else { throw scanner.unexpected(#""dims" must be an object"#) }
         scanner.position += 1
         scanner.skipWhitespace()
         if scanner.peek() == UInt8(ascii: "}") {
             scanner.position += 1
-            return [:]
+            return []
         }
-        var dimensions = [String: String](minimumCapacity: 6)
+        var dimensions: [(key: StringToken, value: StringToken)] = []
+        dimensions.reserveCapacity(8)
         repeat {
             scanner.skipWhitespace()
-            let keyStart = scanner.position
             guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected("expected a string key") }
-            let key = scanner.decode(try scanner.scanString())
+            let key = try scanner.scanString()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
             guard scanner.peek() == UInt8(ascii: "\"") else {
-                throw scanner.unexpected("dimension \(quoted(key)) must be a string")
+                throw scanner.unexpected("dimension \(quoted(scanner.decode(key))) must be a string")
             }
-            let value = scanner.decode(try scanner.scanString())
-            guard dimensions.updateValue(value, forKey: key) == nil else {
-                throw scanner.error(at: keyStart, "duplicate dimension \(quoted(key))")
-            }
+            dimensions.append((key, try scanner.scanString()))
         } while try scanner.separatorOrEnd(UInt8(ascii: "}"))
         return dimensions
     }

@@ -83,8 +83,7 @@ extension Tally {
             let isBlank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
             if !isBlank {
                 do {
-                    let event = try NDJSONEventParser.parse(line)
-                    pending.events.append((summary.lines, event))
+                    try pending.parse(line, lineNumber: summary.lines)
                 } catch {
                     let problem = ImportLineError(
                         file: path, line: summary.lines, reason: "column \(error.column): \(error.reason)")
@@ -99,7 +98,7 @@ extension Tally {
             if pending.lineCount == options.batchSize {
                 try commit(&pending, summary: &summary, path: path, options: options)
                 options.progress?(ImportProgress(
-                    bytesRead: input.bytesRead, totalBytes: input.totalBytes, events: summary.events,
+                    bytesRead: input.bytesConsumed, totalBytes: input.totalBytes, events: summary.events,
                     batches: summary.batches))
             }
         }
@@ -111,10 +110,11 @@ extension Tally {
         _ pending: inout PendingBatch, summary: inout ImportSummary, path: String, options: ImportOptions
     ) throws {
         defer { pending = PendingBatch(firstLine: pending.firstLine + pending.lineCount) }
-        var events = pending.events
+        var batch = pending.builder.batch
+        var lineNumbers = pending.lineNumbers
         while true {
             do {
-                let result = try ingest(events.map(\.1), batchID: pending.batchID)
+                let result = try engine.ingest(batch, batchID: pending.batchID)
                 summary.batches += 1
                 if result.duplicate { summary.duplicateBatches += 1 }
                 summary.events += result.accepted
@@ -124,7 +124,9 @@ extension Tally {
                 // Report the invalid events by line; with skipInvalid, retry without them.
                 let badIndices = Set(error.problems.map(\.index))
                 let problems = error.problems.map { problem in
-                    ImportLineError(file: path, line: events[problem.index].0, reason: "\(problem.field): \(problem.reason)")
+                    ImportLineError(
+                        file: path, line: lineNumbers[min(problem.index, lineNumbers.count - 1)],
+                        reason: "\(problem.field): \(problem.reason)")
                 }
                 guard options.skipInvalid, !badIndices.isEmpty else {
                     var failure = problems.first ?? ImportLineError(file: path, line: pending.firstLine, reason: error.message)
@@ -132,7 +134,8 @@ extension Tally {
                     throw failure
                 }
                 for problem in problems { summary.skip(problem, max: options.maxReportedProblems) }
-                events = events.enumerated().filter { !badIndices.contains($0.offset) }.map(\.element)
+                batch = batch.removing(badIndices)
+                lineNumbers = lineNumbers.enumerated().filter { !badIndices.contains($0.offset) }.map(\.element)
             }
         }
     }
@@ -149,7 +152,10 @@ extension ImportSummary {
 private struct PendingBatch {
     let firstLine: Int
     var lineCount = 0
-    var events: [(Int, Event)] = []
+    /// The batch's events, parsed straight from the lines' bytes.
+    var builder = EventBatchBuilder()
+    /// The line number of each event of `builder`.
+    var lineNumbers: [Int] = []
     /// The batch's lines, each followed by a newline.
     private var bytes: [UInt8] = []
 
@@ -159,6 +165,13 @@ private struct PendingBatch {
         lineCount += 1
         bytes.append(contentsOf: line)
         bytes.append(0x0A)
+    }
+
+    mutating func parse(_ line: ArraySlice<UInt8>, lineNumber: Int) throws(NDJSONParseError) {
+        try line.withUnsafeBytes { raw in
+            Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder) }
+        }.get()
+        lineNumbers.append(lineNumber)
     }
 
     /// `ndjson:<first line>:<line count>:<XXH64 of the lines' bytes, seed 0, hex>`.

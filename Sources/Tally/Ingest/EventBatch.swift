@@ -28,7 +28,7 @@ struct EventBatch: Equatable {
 /// Builds an ``EventBatch``, interning strings as events are added.
 struct EventBatchBuilder {
     private(set) var batch = EventBatch()
-    private var index: [String: UInt32] = [:]
+    private var interner = StringInterner()
 
     init(capacity: Int = 0) {
         batch.timestamps.reserveCapacity(capacity)
@@ -39,23 +39,42 @@ struct EventBatchBuilder {
         batch.dimensionStart.reserveCapacity(capacity + 1)
     }
 
+    var count: Int { batch.count }
+
     mutating func intern(_ string: String) -> UInt32 {
-        if let existing = index[string] { return existing }
-        let id = UInt32(batch.strings.count)
-        batch.strings.append(string)
-        index[string] = id
+        let id = interner.intern(string)
+        if id == batch.strings.count { batch.strings.append(interner.strings[Int(id)]) }
+        return id
+    }
+
+    /// Interns valid UTF-8 bytes without building a `String` when they were seen before.
+    mutating func intern(bytes: UnsafeRawBufferPointer) -> UInt32 {
+        let id = interner.intern(bytes: bytes)
+        if id == batch.strings.count { batch.strings.append(interner.strings[Int(id)]) }
         return id
     }
 
     mutating func append(_ event: Event) {
-        batch.timestamps.append(event.timestamp)
-        batch.metrics.append(intern(event.metric))
-        batch.units.append(event.unit.map { intern($0) } ?? EventBatch.noUnit)
-        batch.values.append(event.value ?? 0)
-        batch.hasValue.append(event.value != nil)
-        for (key, value) in event.dimensions {
-            batch.dimensionKeys.append(intern(key))
-            batch.dimensionValues.append(intern(value))
+        var dimensions: [(UInt32, UInt32)] = []
+        dimensions.reserveCapacity(event.dimensions.count)
+        for (key, value) in event.dimensions { dimensions.append((intern(key), intern(value))) }
+        append(
+            timestamp: event.timestamp, metric: intern(event.metric), unit: event.unit.map { intern($0) },
+            value: event.value, dimensions: dimensions)
+    }
+
+    /// Appends an event whose strings are already interned in this builder.
+    mutating func append(
+        timestamp: Int64, metric: UInt32, unit: UInt32?, value: Double?, dimensions: [(UInt32, UInt32)]
+    ) {
+        batch.timestamps.append(timestamp)
+        batch.metrics.append(metric)
+        batch.units.append(unit ?? EventBatch.noUnit)
+        batch.values.append(value ?? 0)
+        batch.hasValue.append(value != nil)
+        for (key, value) in dimensions {
+            batch.dimensionKeys.append(key)
+            batch.dimensionValues.append(value)
         }
         batch.dimensionStart.append(batch.dimensionKeys.count)
     }
@@ -63,6 +82,28 @@ struct EventBatchBuilder {
     static func build(_ events: [Event]) -> EventBatch {
         var builder = EventBatchBuilder(capacity: events.count)
         for event in events { builder.append(event) }
+        return builder.batch
+    }
+}
+
+extension EventBatch {
+    /// The batch without the events at `indices` (strings re-interned).
+    func removing(_ indices: Set<Int>) -> EventBatch {
+        var builder = EventBatchBuilder(capacity: count)
+        var ids = [UInt32?](repeating: nil, count: strings.count)
+        func id(_ index: UInt32) -> UInt32 {
+            if let existing = ids[Int(index)] { return existing }
+            let new = builder.intern(strings[Int(index)])
+            ids[Int(index)] = new
+            return new
+        }
+        for event in 0..<count where !indices.contains(event) {
+            builder.append(
+                timestamp: timestamps[event], metric: id(metrics[event]),
+                unit: units[event] == EventBatch.noUnit ? nil : id(units[event]),
+                value: hasValue[event] ? values[event] : nil,
+                dimensions: dimensionRange(of: event).map { (id(dimensionKeys[$0]), id(dimensionValues[$0])) })
+        }
         return builder.batch
     }
 }

@@ -26,20 +26,6 @@ struct Aggregator {
         wantsUnits = query.measures.contains(.units)
     }
 
-    /// The group values of a series given as dimension pairs, or `nil` when a filter rejects it.
-    func groupValues(of dimensions: some Sequence<(key: String, value: String)>) -> [String?]? {
-        var values = [String?](repeating: nil, count: query.groupBy.count)
-        var matchedFilters = 0
-        for (key, value) in dimensions {
-            if let accepted = query.filters[key] {
-                guard accepted.contains(value) else { return nil }
-                matchedFilters += 1
-            }
-            if let position = query.groupBy.firstIndex(of: key) { values[position] = value }
-        }
-        return matchedFilters == query.filters.count ? values : nil
-    }
-
     @inline(__always)
     func includes(bucket: Int64) -> Bool { bucket >= from && bucket < to }
 
@@ -47,6 +33,15 @@ struct Aggregator {
     func slot(of bucket: Int64) -> Int64 {
         guard let slotWidth else { return 0 }
         return TimeGrid.floor(bucket, width: slotWidth)
+    }
+
+    /// The slot of a row `width` ms wide starting at `bucket`: the slot containing its start, or,
+    /// when the row is wider than a slot (a downsampled partition), the row's own start, so the
+    /// row is reported at its coarser bucket (format-spec.md, rule K7).
+    @inline(__always)
+    func slot(of bucket: Int64, width: Int64) -> Int64 {
+        guard let slotWidth else { return 0 }
+        return width > slotWidth ? bucket : TimeGrid.floor(bucket, width: slotWidth)
     }
 
     /// Merges the partial result of one source: `local[(group, slot)]` with `groupValues[group]`.

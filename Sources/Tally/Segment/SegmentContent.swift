@@ -45,38 +45,49 @@ extension Array where Element == DimensionPair {
 
 extension Head {
     /// The head's cells grouped by partition, each as a segment's content, in partition order.
+    ///
+    /// Series are ordered by comparing string ranks (the position of each string in the sorted
+    /// string table) rather than the strings themselves.
     func segmentContents(partitionMilliseconds: Int64) -> [SegmentContent] {
-        // partition start → metric name → (series key → rows)
-        var partitions: [Int64: [String: [(SeriesKey, Int64, RollupCell)]]] = [:]
-        for (metricID, rollup) in metrics {
-            let name = strings[metricID]
-            for (index, key) in rollup.cellKeys.enumerated() {
+        let rank = strings.ranks()
+        var partitions: [Int64: [MetricContent]] = [:]
+        for metricID in metrics.keys.sorted(by: { strings[$0] < strings[$1] }) {
+            let rollup = metrics[metricID]!
+            // Each series as rank pairs sorted by key rank, then the series in that order.
+            let rankedSeries: [[Int32]] = rollup.series.map { key in
+                (0..<key.pairCount).map { (rank[Int(key.key(at: $0))], rank[Int(key.value(at: $0))]) }
+                    .sorted { $0.0 < $1.0 }.flatMap { [$0.0, $0.1] }
+            }
+            let order = rankedSeries.indices.sorted { rankedSeries[$0].lexicographicallyPrecedes(rankedSeries[$1]) }
+            var position = [Int](repeating: 0, count: order.count)
+            for (index, series) in order.enumerated() { position[series] = index }
+            var rowsByPartition: [Int64: [(position: Int, bucket: Int64, cell: Int)]] = [:]
+            for (cell, key) in rollup.cellKeys.enumerated() {
                 let partition = TimeGrid.floor(key.bucket, width: partitionMilliseconds)
-                partitions[partition, default: [:]][name, default: []]
-                    .append((rollup.series[Int(key.series)], key.bucket, rollup.cells[index]))
+                rowsByPartition[partition, default: []].append((position[Int(key.series)], key.bucket, cell))
+            }
+            for (partition, unsortedRows) in rowsByPartition {
+                let rows = unsortedRows.sorted { ($0.position, $0.bucket) < ($1.position, $1.bucket) }
+                var series: [[DimensionPair]] = []
+                var segmentRows: [SegmentRow] = []
+                segmentRows.reserveCapacity(rows.count)
+                var lastPosition = -1
+                for row in rows {
+                    if row.position != lastPosition {
+                        let key = rollup.series[order[row.position]]
+                        series.append((0..<key.pairCount).map {
+                            DimensionPair(key: strings[key.key(at: $0)], value: strings[key.value(at: $0)])
+                        }.sorted())
+                        lastPosition = row.position
+                    }
+                    segmentRows.append(SegmentRow(series: series.count - 1, bucket: row.bucket, cell: rollup.cells[row.cell]))
+                }
+                partitions[partition, default: []].append(
+                    MetricContent(name: strings[metricID], series: series, rows: segmentRows))
             }
         }
         return partitions.keys.sorted().map { start in
-            let byMetric = partitions[start]!
-            let metrics = byMetric.keys.sorted().map { name in
-                metricContent(name: name, cells: byMetric[name]!)
-            }
-            return SegmentContent(partitionStart: start, bucketMilliseconds: bucketMilliseconds, metrics: metrics)
+            SegmentContent(partitionStart: start, bucketMilliseconds: bucketMilliseconds, metrics: partitions[start]!)
         }
-    }
-
-    private func metricContent(name: String, cells: [(SeriesKey, Int64, RollupCell)]) -> MetricContent {
-        var seriesOrder: [SeriesKey: [DimensionPair]] = [:]
-        for (key, _, _) in cells where seriesOrder[key] == nil {
-            seriesOrder[key] = (0..<key.pairCount).map {
-                DimensionPair(key: strings[key.key(at: $0)], value: strings[key.value(at: $0)])
-            }.sorted()
-        }
-        let sortedSeries = seriesOrder.sorted { [DimensionPair].precedes($0.value, $1.value) }
-        var position: [SeriesKey: Int] = [:]
-        for (index, entry) in sortedSeries.enumerated() { position[entry.key] = index }
-        let rows = cells.map { SegmentRow(series: position[$0.0]!, bucket: $0.1, cell: $0.2) }
-            .sorted { ($0.series, $0.bucket) < ($1.series, $1.bucket) }
-        return MetricContent(name: name, series: sortedSeries.map(\.value), rows: rows)
     }
 }

@@ -10,14 +10,16 @@ struct SegmentReader {
         let rawValue: Int
         static let values = Columns(rawValue: 1)
         static let sketches = Columns(rawValue: 2)
-        static let all: Columns = [.values, .sketches]
+        /// The series table and runs; without them rows cannot be told apart by dimensions.
+        static let series = Columns(rawValue: 4)
+        static let all: Columns = [.series, .values, .sketches]
     }
 
     /// One metric's decoded columns. Row `r` belongs to the series whose run covers it.
     struct MetricColumns {
-        /// Per series: dictionary indices `(key, value)`.
-        var series: [[(key: Int, value: Int)]]
-        /// Per series: how many consecutive rows it has.
+        /// Dimension pairs of each series (empty unless `.series` was requested).
+        var series: SeriesTable
+        /// Per series: how many consecutive rows it has (empty unless `.series` was requested).
         var seriesRuns: [Int]
         /// Per row: bucket start (ms).
         var buckets: [Int64]
@@ -97,37 +99,27 @@ struct SegmentReader {
         func finish(_ reader: ByteReader, _ at: UInt64) throws {
             guard reader.isAtEnd else { throw corrupt("column has trailing bytes", at: at) }
         }
-        // Series and their runs.
-        var (reader, at) = try block(.series)!
-        var series: [[(key: Int, value: Int)]] = []
-        series.reserveCapacity(metric.seriesCount)
-        for _ in 0..<metric.seriesCount {
-            guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
-                throw corrupt("series entry is malformed", at: at)
-            }
-            var pairs: [(key: Int, value: Int)] = []
-            for _ in 0..<pairCount {
-                guard let key = reader.readCount(max: footer.stringCount - 1),
-                      let value = reader.readCount(max: footer.stringCount - 1)
-                else { throw corrupt("series refers outside the dictionary", at: at) }
-                pairs.append((key, value))
-            }
-            series.append(pairs)
-        }
-        try finish(reader, at)
-        (reader, at) = try block(.seriesRuns)!
+        var series = SeriesTable()
         var runs: [Int] = []
-        runs.reserveCapacity(metric.seriesCount)
-        var covered = 0
-        for _ in 0..<metric.seriesCount {
-            guard let run = reader.readCount(max: rows - covered), run > 0 else {
-                throw corrupt("series runs do not add up to the row count", at: at)
+        var reader: ByteReader
+        var at: UInt64
+        if columns.contains(.series) {
+            (reader, at) = try block(.series)!
+            series = try readSeries(&reader, count: metric.seriesCount, stringCount: footer.stringCount, at: at)
+            try finish(reader, at)
+            (reader, at) = try block(.seriesRuns)!
+            runs.reserveCapacity(metric.seriesCount)
+            var covered = 0
+            for _ in 0..<metric.seriesCount {
+                guard let run = reader.readCount(max: rows - covered), run > 0 else {
+                    throw corrupt("series runs do not add up to the row count", at: at)
+                }
+                runs.append(run)
+                covered += run
             }
-            runs.append(run)
-            covered += run
+            guard covered == rows else { throw corrupt("series runs do not add up to the row count", at: at) }
+            try finish(reader, at)
         }
-        guard covered == rows else { throw corrupt("series runs do not add up to the row count", at: at) }
-        try finish(reader, at)
         // Buckets and counts.
         (reader, at) = try block(.buckets)!
         let bucketsPerPartition = Int(partitionMilliseconds / footer.bucketMilliseconds)
@@ -181,6 +173,24 @@ struct SegmentReader {
         return result
     }
 
+    private func readSeries(_ reader: inout ByteReader, count: Int, stringCount: Int, at: UInt64) throws -> SeriesTable {
+        var table = SeriesTable()
+        table.start.reserveCapacity(count + 1)
+        for _ in 0..<count {
+            guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
+                throw corrupt("series entry is malformed", at: at)
+            }
+            for _ in 0..<pairCount {
+                guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
+                else { throw corrupt("series refers outside the dictionary", at: at) }
+                table.keys.append(Int32(key))
+                table.values.append(Int32(value))
+            }
+            table.start.append(table.keys.count)
+        }
+        return table
+    }
+
     private func readVarints(_ reader: inout ByteReader, _ rows: Int, _ at: UInt64) throws -> [UInt64] {
         var values: [UInt64] = []
         values.reserveCapacity(rows)
@@ -208,7 +218,11 @@ struct SegmentReader {
         var metrics: [MetricContent] = []
         for metric in footer.metrics {
             let columns = try readColumns(metric, footer: footer, columns: .all)
-            let series = columns.series.map { $0.map { DimensionPair(key: dictionary[$0.key], value: dictionary[$0.value]) } }
+            let series = (0..<columns.series.count).map { index in
+                columns.series.pairs(of: index).map {
+                    DimensionPair(key: dictionary[Int(columns.series.keys[$0])], value: dictionary[Int(columns.series.values[$0])])
+                }
+            }
             var rows: [SegmentRow] = []
             rows.reserveCapacity(metric.rowCount)
             var row = 0
@@ -222,4 +236,16 @@ struct SegmentReader {
         }
         return SegmentContent(partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds, metrics: metrics)
     }
+}
+
+/// The series of one metric in a segment: dictionary indices of each series' dimension pairs,
+/// stored flat. Series `s` has pairs `start[s]..<start[s + 1]`.
+struct SeriesTable {
+    var start: [Int] = [0]
+    var keys: [Int32] = []
+    var values: [Int32] = []
+
+    var count: Int { start.count - 1 }
+
+    func pairs(of series: Int) -> Range<Int> { start[series]..<start[series + 1] }
 }

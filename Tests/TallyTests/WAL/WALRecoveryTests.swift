@@ -75,6 +75,19 @@ import TallyTesting
         #expect(!fileSystem.fileExists(atPath: walPath))
     }
 
+    @Test func recoveryActionsAreLoggedAndQuietByDefault() throws {
+        let disk = try crashedDisk(batches: 2)
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        let wal = disk.snapshotFiles()[walPath]!
+        let fileSystem = disk.processCrash()
+        fileSystem.setContents(Array(wal.dropLast(3)), atPath: walPath)
+        var options = Fixtures.options(fileSystem)
+        let (logger, store) = CapturingLogHandler.logger()
+        options.logger = logger
+        _ = try Tally.open(at: Fixtures.path, options: options)
+        #expect(store.messages.contains { $0.0 == .warning && $0.1.contains("torn or unsynced tail") })
+    }
+
     @Test func aLogWithATornHeaderHoldsNoRecords() throws {
         let disk = try crashedDisk(batches: 1)
         let walPath = WALFormat.path(forDatabase: Fixtures.path)
@@ -85,5 +98,23 @@ import TallyTesting
             let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
             #expect(try Fixtures.batchCounts(db).isEmpty)
         }
+    }
+}
+
+/// `Tally.walRecords(databasePath:)` shows a log that opening refuses.
+@Suite struct WALInspectionTests {
+    @Test func aDamagedLogCanBeListedWithoutOpening() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        for index in 0..<3 { try db.ingest(Fixtures.taggedBatch(index, size: 5)) }
+        let disk = fileSystem.processCrash()
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        var wal = disk.snapshotFiles()[walPath]!
+        wal[WALFormat.fileHeaderSize + WALFormat.frameHeaderSize + 2] ^= 0x10
+        disk.setContents(wal, atPath: walPath)
+        #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(disk)) }
+        let listing = try Tally.walRecords(databasePath: Fixtures.path, fileSystem: disk)
+        #expect(listing.records.isEmpty)
+        #expect(listing.ending.contains("CORRUPT at offset \(WALFormat.fileHeaderSize)"))
     }
 }

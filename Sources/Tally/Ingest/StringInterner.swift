@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Interns strings by their UTF-8 bytes into dense ids, so that a string met again (from an
+/// `Event` or straight from the bytes of an NDJSON line) costs a hash and a compare, not a new
+/// `String`. Open addressing over a power-of-two table; XXH64 of the bytes as the hash.
+struct StringInterner {
+    private(set) var strings: [String] = []
+    private var hashes: [UInt64] = []
+    /// Slot → id + 1; 0 is empty.
+    private var slots: [UInt32] = Array(repeating: 0, count: 64)
+
+    var count: Int { strings.count }
+
+    mutating func intern(_ string: String) -> UInt32 {
+        var utf8View = string
+        return utf8View.withUTF8 { intern(bytes: UnsafeRawBufferPointer($0), make: { string }) }
+    }
+
+    /// The id of the string with these UTF-8 bytes (which the caller guarantees are valid UTF-8).
+    mutating func intern(bytes: UnsafeRawBufferPointer) -> UInt32 {
+        intern(bytes: bytes, make: { String(decoding: bytes, as: UTF8.self) })
+    }
+
+    @inline(__always)
+    private mutating func intern(bytes: UnsafeRawBufferPointer, make: () -> String) -> UInt32 {
+        let hash = XXHash64.hash(bytes)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let id = Int(slots[slot] - 1)
+            if hashes[id] == hash && equal(strings[id], bytes) { return UInt32(id) }
+            slot = (slot + 1) & mask
+        }
+        let id = UInt32(strings.count)
+        strings.append(make())
+        hashes.append(hash)
+        slots[slot] = id + 1
+        if strings.count * 2 > slots.count { grow() }
+        return id
+    }
+
+    private func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            utf8.count == bytes.count && (utf8.count == 0 || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
+        }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (id, hash) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = UInt32(id + 1)
+        }
+    }
+}

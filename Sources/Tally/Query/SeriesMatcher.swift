@@ -1,0 +1,48 @@
+/// A query's filters and group-by keys resolved to one source's string ids (a segment's
+/// dictionary indices, or the head's string table), so that matching a series compares
+/// integers instead of strings.
+struct SeriesMatcher {
+    /// Filter key id → accepted value ids.
+    private var filters: [(key: Int32, accepted: Set<Int32>)] = []
+    /// Group-by key id → position in the group values.
+    private var groupKeys: [(key: Int32, position: Int)] = []
+    let groupCount: Int
+    /// False when some filter can match nothing in this source.
+    private(set) var canMatch = true
+    /// True when every series falls in the same group (no filters, no group-by).
+    let matchesAllIntoOneGroup: Bool
+
+    init(query: Query, id: (String) -> Int32?) {
+        groupCount = query.groupBy.count
+        matchesAllIntoOneGroup = query.filters.isEmpty && query.groupBy.isEmpty
+        for (key, values) in query.filters {
+            guard let keyID = id(key) else {
+                canMatch = false
+                continue
+            }
+            let accepted = Set(values.compactMap(id))
+            if accepted.isEmpty { canMatch = false }
+            filters.append((keyID, accepted))
+        }
+        for (position, key) in query.groupBy.enumerated() {
+            if let keyID = id(key) { groupKeys.append((keyID, position)) }
+        }
+    }
+
+    /// The group value ids (-1 for a missing key) of a series given as parallel key and value
+    /// ids, or `nil` when a filter rejects it.
+    @inline(__always)
+    func groupValues<K: Collection, V: Collection>(keys: K, values: V) -> [Int32]?
+    where K.Element == Int32, V.Element == Int32 {
+        var group = [Int32](repeating: -1, count: groupCount)
+        var matched = 0
+        for (key, value) in zip(keys, values) {
+            for filter in filters where filter.key == key {
+                guard filter.accepted.contains(value) else { return nil }
+                matched += 1
+            }
+            for entry in groupKeys where entry.key == key { group[entry.position] = value }
+        }
+        return matched == filters.count ? group : nil
+    }
+}

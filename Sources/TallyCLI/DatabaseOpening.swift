@@ -1,0 +1,16 @@
+import Tally
+
+/// How commands open databases.
+enum DatabaseOpening {
+    /// Opens an existing database without writing and without taking the writer's lock, so it
+    /// works while another process (such as `tally import`) writes. The handle sees the state
+    /// committed when it was opened. Commands that do not report on experiments pass
+    /// `experiments: false`, which skips loading the experiment state (faster).
+    static func readOnly(_ path: String, experiments: Bool = true) throws -> Tally {
+        var options = Options()
+        options.readOnly = true
+        options.loadsExperimentState = experiments
+        options.createIfMissing = false
+        return try Tally.open(at: path, options: options)
+    }
+}
