@@ -58,8 +58,11 @@ extension Engine {
             offset += UInt64(encoded.bytes.count)
         }
         if experiments.isDirty {
-            // A base after 16 deltas bounds the blocks replayed at open.
-            let full = newCatalog.experimentBlocks.count >= 16
+            // Rule X4: a base when there is none, when the deltas since the base add up to its
+            // size (bounding the state's bytes in the file), or instead of a 17th delta.
+            let blocks = newCatalog.experimentBlocks
+            let deltaBytes = blocks.dropFirst().reduce(0) { $0 + $1.length }
+            let full = blocks.isEmpty || deltaBytes >= blocks[0].length || blocks.count >= 16
             let block = Block.encode(experiments.encode(full: full), kind: .experimentState)
             try file.write(block, at: offset)
             let location = BlockLocation(offset: offset, length: UInt64(block.count))

@@ -167,7 +167,7 @@ extension Engine {
         }
         for record in scan.records {
             guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
-                  Validator.problems(in: batch.events, limits: Limits.replay).isEmpty
+                  Validator.isReplayable(batch.events)
             else {
                 throw TallyError.corruption("write-ahead log record does not decode", path: walPath, offset: record.offset)
             }
@@ -190,15 +190,5 @@ extension Engine {
             if try readSuperblock(file: check, size: check.size()) == engine.superblock { return engine }
         }
         throw TallyError(.io, "the database kept changing while it was being read; try again", path: path)
-    }
-}
-
-extension Limits {
-    /// Limits for replaying the log: what was valid when written stays valid whatever this
-    /// handle's configured batch limit.
-    static var replay: Limits {
-        var limits = Limits()
-        limits.maxEventsPerBatch = BatchRecord.maxEvents
-        return limits
     }
 }

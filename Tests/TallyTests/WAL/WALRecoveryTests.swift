@@ -118,3 +118,25 @@ import TallyTesting
         #expect(listing.ending.contains("CORRUPT at offset \(WALFormat.fileHeaderSize)"))
     }
 }
+
+/// Rule W6: a checksummed record whose content could not have been logged is corruption.
+@Suite struct WALReplayValidationTests {
+    @Test func aForgedRecordWithAnImpossibleTimestampIsCorruption() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try db.ingest(Fixtures.taggedBatch(0, size: 3))
+        let disk = fileSystem.processCrash()
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        var wal = disk.snapshotFiles()[walPath]!
+        let salt = WALFormat.decodeFileHeader(wal)!
+        var forged = EventBatchBuilder.build([Event(timestamp: 0, metric: "m")])
+        forged.timestamps[0] = -1
+        let offset = UInt64(wal.count)
+        wal += WALFormat.encodeFrame(
+            type: .batch, payload: BatchRecord(batchID: nil, ingestTime: 0, events: forged).encode(), salt: salt,
+            syncedOffset: offset)
+        disk.setContents(wal, atPath: walPath)
+        let error = #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(disk)) }
+        #expect(error?.code == .corruption && error?.offset == offset)
+    }
+}
