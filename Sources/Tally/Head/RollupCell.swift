@@ -55,10 +55,12 @@ struct RollupCell: Equatable {
 
     mutating func merge(_ other: RollupCell) {
         count += other.count
-        valueCount += other.valueCount
-        addToSum(other.sum, other.sumLow)
-        if other.min < min { min = other.min }
-        if other.max > max { max = other.max }
+        if other.valueCount > 0 {
+            valueCount += other.valueCount
+            addToSum(other.sum, other.sumLow)
+            if other.min < min { min = other.min }
+            if other.max > max { max = other.max }
+        }
         if let sketch = other.units {
             if units == nil { units = sketch } else { units!.merge(sketch) }
         }
