@@ -58,11 +58,11 @@ extension Engine {
             offset += UInt64(encoded.bytes.count)
         }
         if experiments.isDirty {
-            // Rule X4: a base when there is none, when the deltas since the base add up to its
-            // size (bounding the state's bytes in the file), or instead of a 17th delta.
+            // Rule X4: a base when there is none or instead of a 65th block; otherwise a delta of
+            // the assignments changed since the last flush (a unit is active in few flushes, so
+            // the deltas add up to about the state itself). Compaction writes a single base.
             let blocks = newCatalog.experimentBlocks
-            let deltaBytes = blocks.dropFirst().reduce(0) { $0 + $1.length }
-            let full = blocks.isEmpty || deltaBytes >= blocks[0].length || blocks.count >= 16
+            let full = blocks.isEmpty || blocks.count >= 64
             let block = Block.encode(experiments.encode(full: full), kind: .experimentState)
             try file.write(block, at: offset)
             let location = BlockLocation(offset: offset, length: UInt64(block.count))

@@ -3,7 +3,7 @@ import Testing
 import TallyTesting
 
 /// Experiment state survives compaction (its blocks are rewritten into the new file),
-/// retention (which does not touch it) and many flushes (base after 16 deltas).
+/// retention (which does not touch it) and many flushes (a base instead of a 65th block, X4).
 @Suite struct ExperimentPersistenceTests {
     func batch(_ round: Int, _ random: inout RandomEvents) -> [Event] {
         (0..<200).map { _ in
@@ -24,18 +24,18 @@ import TallyTesting
         var db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
         var random = RandomEvents(seed: 21)
         var oracle = ExperimentOracle()
-        for round in 0..<40 {
+        for round in 0..<70 {
             let events = batch(round, &random)
             try db.ingest(events)
             oracle.ingest(events)
             try db.flush()
         }
-        #expect(db.engine.stateLock.withLock { db.engine.catalog.experimentBlocks.count } <= 17)
+        #expect(db.engine.stateLock.withLock { db.engine.catalog.experimentBlocks.count } <= 64)
         let report = try db.variantReport(experiment: "e")
         #expect(oracle.mismatches(report).isEmpty)
         try db.compact()
         #expect(try db.variantReport(experiment: "e") == report)
-        try db.applyRetention(before: Fixtures.start + 30 * 3_600_000)
+        try db.applyRetention(before: Fixtures.start + 50 * 3_600_000)
         #expect(try db.variantReport(experiment: "e") == report)
         try db.close()
         db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
