@@ -238,12 +238,12 @@ def compare_answers(name, tally, peer, tolerance=0.02):
 def time_cli_queries(tally, db, q3_from):
     """Each reference query as one `tally` command (process start, open and output included)."""
     commands = {
-        "q1": [[tally, "query", db, "--metric", m, "--every", "day"] for m in
+        "q1": [[tally, "query", db, m, "--every", "day"] for m in
                ("conversion", "error", "exposure", "pageview", "purchase")],
-        "q2": [[tally, "report", db, "--experiment", "checkout_button"]],
-        "q3": [[tally, "query", db, "--metric", "pageview", "--group-by", "utm_source", "--measure", "units",
+        "q2": [[tally, "report", db, "checkout_button"]],
+        "q3": [[tally, "query", db, "pageview", "--by", "utm_source", "--measures", "units",
                 "--from", str(q3_from)]],
-        "q4": [[tally, "query", db, "--metric", "pageview", "--filter", "template_id=t0001", "--filter", "country=US",
+        "q4": [[tally, "query", db, "pageview", "--where", "template_id=t0001", "--where", "country=US",
                 "--every", "hour"]],
     }
     timings = {}
