@@ -35,6 +35,7 @@ let benchmarks: @Sendable () -> Void = {
     registerTallyImport()
     registerTallyFlush()
     registerTallyReopen()
+    registerTallyCompaction()
     registerQueries()
 }
 
@@ -264,6 +265,47 @@ func registerTallyReopen() {
         try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy.wal)
         reopenTemplate = copy
         try db.close()
+    } teardown: {
+        removeScratch()
+    }
+}
+
+// MARK: - Compaction
+
+nonisolated(unsafe) var compactionTemplate = ""
+
+/// `compact()` of a database built by ingesting the query-sized stream (30 days, one flush per
+/// day plus late-arrival segments). Each iteration compacts a fresh copy.
+func registerTallyCompaction() {
+    let events = Settings.queryEvents
+    Benchmark(
+        "Tally compact",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident, .peakMemoryResidentDelta],
+            tags: ["events": "\(events)"], maxIterations: min(Settings.iterations, 3))
+    ) { benchmark in
+        let directory = ScratchDirectory("compact")
+        let path = directory.file("compact.tally")
+        do {
+            try FileManager.default.copyItem(atPath: compactionTemplate, toPath: path)
+            let db = try Tally.open(at: path)
+            benchmark.startMeasurement()
+            let result = try db.compact()
+            benchmark.stopMeasurement()
+            blackHole(result)
+            try db.close()
+        } catch {
+            benchmark.error("\(error)")
+        }
+        directory.remove()
+    } setup: {
+        let path = scratchDirectory().file("template.tally")
+        var options = Options()
+        options.durability = .off
+        let db = try Tally.open(at: path, options: options)
+        for batch in Dataset.batches(Dataset.events(count: events), size: 10_000) { try db.ingest(batch) }
+        try db.close()
+        compactionTemplate = path
     } teardown: {
         removeScratch()
     }

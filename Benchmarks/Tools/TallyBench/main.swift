@@ -18,6 +18,8 @@ import TallyWorkload
 //       handle is open: DB and DB-wal are what a crash leaves. For `tally-bench open`.
 //   tally-bench open DB
 //       Times opening DB (log replay included) and prints the seconds and the events replayed.
+//   tally-bench compact DB
+//       Compacts DB in place; prints seconds, bytes before and after, and bytes per event.
 //   tally-bench info DB
 //       Events, rollup rows, series and bytes per metric and in all: how much the rollup
 //       condenses the stream, which decides the cost of flushes and queries.
@@ -32,6 +34,7 @@ func usage() -> Never {
                tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
                tally-bench query DB --q3-from MS [--repeat N]
                tally-bench info DB
+               tally-bench compact DB
                tally-bench crash-copy DB [--events N] [--seed S]
                tally-bench open DB
 
@@ -227,8 +230,25 @@ func openDatabase() throws {
     exit(0)  // no close: closing would flush, and the copy stays reusable
 }
 
+func compactDatabase() throws {
+    guard positional.count == 1 else { usage() }
+    let db = try Tally.open(at: positional[0])
+    let events = Double(max(try db.info().eventsIngested, 1))
+    let start = DispatchTime.now().uptimeNanoseconds
+    let result = try db.compact()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    try db.close()
+    let report: [String: Any] = [
+        "seconds": seconds, "bytes_before": result.bytesBefore, "bytes_after": result.bytesAfter,
+        "bytes_per_event_after": Double(result.bytesAfter) / events, "segments_before": result.segmentsBefore,
+        "segments_after": result.segmentsAfter, "rows_after": result.rowsAfter,
+    ]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+}
+
 do {
     switch command {
+    case "compact": try compactDatabase()
     case "crash-copy": try crashCopy()
     case "open": try openDatabase()
     case "info": try info()
