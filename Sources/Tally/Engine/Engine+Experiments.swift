@@ -1,9 +1,17 @@
 /// Experiments: loading the persisted attribution state, and the variant report.
 extension Engine {
     /// Applies the catalog's experiment blocks in order. Caller is the only user (open).
-    func loadExperimentState() throws {
+    ///
+    /// With `aggregatesOnly`, reads only the names and aggregates of the last block (every block
+    /// holds them complete, rule X1): what a report needs, without the per-unit assignments. A
+    /// read-only open does this, and loads everything only if the log has batches to replay.
+    func loadExperimentState(aggregatesOnly: Bool = false) throws {
         guard tracksExperiments else { return }
-        for location in catalog.experimentBlocks {
+        experiments = ExperimentState(
+            exposureMetric: header.exposureMetric, experimentDimension: header.experimentDimension,
+            variantDimension: header.variantDimension)
+        let locations = aggregatesOnly ? Array(catalog.experimentBlocks.suffix(1)) : catalog.experimentBlocks
+        for location in locations {
             guard location.offset >= Superblock.dataStart, location.length <= superblock.committedEnd,
                   location.offset <= superblock.committedEnd - location.length,
                   let framed = try file.readExactly(at: location.offset, count: Int(location.length))
@@ -11,7 +19,7 @@ extension Engine {
                 throw TallyError.corruption("experiment state block lies outside the committed file", path: path, offset: location.offset)
             }
             let raw = try Block.decode(framed, expectedKind: .experimentState, path: path, offset: location.offset)
-            guard experiments.load(raw) else {
+            guard experiments.load(raw, aggregatesOnly: aggregatesOnly) else {
                 throw TallyError.corruption("experiment state block does not decode", path: path, offset: location.offset)
             }
         }

@@ -113,7 +113,7 @@ extension Engine {
         let engine = Engine(
             path: path, options: options, header: header, file: file, superblock: superblock, catalog: catalog,
             readOnly: options.readOnly)
-        try engine.loadExperimentState()
+        try engine.loadExperimentState(aggregatesOnly: options.readOnly)
         return engine
     }
 
@@ -164,6 +164,9 @@ extension Engine {
             options.logger.error(
                 "salvaging: discarding the write-ahead log from a damaged frame on",
                 metadata: ["path": "\(walPath)", "offset": "\(offset)"])
+        }
+        if experiments.aggregatesOnly && !scan.records.isEmpty {
+            try loadExperimentState()  // the log's batches need the assignments
         }
         for record in scan.records {
             guard record.type == .batch, let batch = BatchRecord.decode(record.payload),

@@ -63,8 +63,10 @@ extension ExperimentState {
         return writer.bytes
     }
 
-    /// Applies one decoded block on top of the state. `nil` when the block is malformed.
-    mutating func load(_ bytes: [UInt8]) -> Bool {
+    /// Applies one decoded block on top of the state; false when the block is malformed. With
+    /// `aggregatesOnly`, stops after the names and aggregates (enough for reports; see
+    /// ``ExperimentState/aggregatesOnly``).
+    mutating func load(_ bytes: [UInt8], aggregatesOnly: Bool = false) -> Bool {
         var reader = ByteReader(bytes)
         guard reader.readUInt32() == ExperimentState.codecVersion, let kind = reader.readUInt8(), kind <= 1,
               let experimentCount = reader.readCount(max: min(ExperimentState.maxExperiments, reader.remaining))
@@ -109,6 +111,10 @@ extension ExperimentState {
             else { return false }
             stats[StatsKey(experiment: UInt16(experiment), variant: UInt16(variant), metric: UInt16(metric))] =
                 MetricStats(units: units, events: events, sum: sum, sumOfSquares: sumOfSquares)
+        }
+        if aggregatesOnly {
+            self.aggregatesOnly = true
+            return true
         }
         guard let assignmentCount = reader.readCount(max: reader.remaining / 8) else { return false }
         for _ in 0..<assignmentCount {

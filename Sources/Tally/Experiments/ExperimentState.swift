@@ -75,6 +75,9 @@ struct ExperimentState: Equatable {
     var dirty: Set<UInt32> = []
     /// Anything changed since the last flush.
     var isDirty = false
+    /// Only names and aggregates were loaded (a read-only handle whose log is empty): reports
+    /// work, applying batches does not. See `Engine.loadExperimentState(aggregatesOnly:)`.
+    var aggregatesOnly = false
 
     static let maxExperiments = Int(UInt16.max)
 

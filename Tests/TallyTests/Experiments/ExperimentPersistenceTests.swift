@@ -64,3 +64,27 @@ import TallyTesting
         #expect(try Tally.open(at: Fixtures.path, options: options).variantReport(experiment: "e").units == 1)
     }
 }
+
+/// A read-only open reads only the aggregates of the last experiment block when the log is
+/// empty, and the full state when the log has batches to replay; reports agree either way.
+@Suite struct ReadOnlyExperimentLoadingTests {
+    @Test func aggregatesOnlyWhenTheLogIsEmpty() throws {
+        let fileSystem = SimulatedFileSystem()
+        let writer = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        var random = RandomEvents(seed: 8)
+        for round in 0..<3 {
+            try writer.ingest(ExperimentPersistenceTests().batch(round, &random))
+            try writer.flush()
+        }
+        var options = Fixtures.options(fileSystem)
+        options.readOnly = true
+        let flushedReader = try Tally.open(at: Fixtures.path, options: options)
+        #expect(flushedReader.engine.stateLock.withLock { flushedReader.engine.experiments.aggregatesOnly })
+        #expect(try flushedReader.variantReport(experiment: "e") == writer.variantReport(experiment: "e"))
+
+        try writer.ingest(ExperimentPersistenceTests().batch(3, &random))  // now in the log only
+        let replayingReader = try Tally.open(at: Fixtures.path, options: options)
+        #expect(!replayingReader.engine.stateLock.withLock { replayingReader.engine.experiments.aggregatesOnly })
+        #expect(try replayingReader.variantReport(experiment: "e") == writer.variantReport(experiment: "e"))
+    }
+}
