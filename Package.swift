@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TallyWorkload", targets: ["TallyWorkload"]),
         .library(name: "TallyTesting", targets: ["TallyTesting"]),
         .executable(name: "tally", targets: ["TallyCLI"]),
+        .executable(name: "tally-stress", targets: ["TallyStress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,9 +35,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The child and parent processes of the kill loop and the multi-process lock test
+        // (RELIABILITY.md); the tests run it, so they depend on it to have it built.
+        .executableTarget(name: "TallyStress", dependencies: ["Tally", "TallyTesting"]),
         .testTarget(
             name: "TallyTests",
-            dependencies: ["Tally", "TallyWorkload", "TallyTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Tally", "TallyWorkload", "TallyTesting", "TallyStress", .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Experiments/make_statistics_vectors.py"]
         ),
         // Runs the built `tally` binary; depends on TallyCLI so that `swift test` builds it first.

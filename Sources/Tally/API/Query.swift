@@ -36,6 +36,12 @@ public struct Query: Sendable, Hashable {
     }
 }
 
+extension Query {
+    /// The widest ``Every/milliseconds(_:)`` slot a query accepts: 2^48 ms, about 8 900 years,
+    /// more than the whole range of valid timestamps.
+    public static let maxSlotMilliseconds: Int64 = 1 << 48
+}
+
 /// The time resolution of a query's rows.
 public enum Every: Sendable, Hashable {
     /// One row per group for the whole range.

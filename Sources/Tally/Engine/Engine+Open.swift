@@ -8,8 +8,8 @@
 /// - R4. The catalog and every segment it lists lie inside [8192, committedEnd).
 /// - R5. The write-ahead log is replayed when its salt equals the superblock's `walSalt`
 ///   (rules W1–W5); a writer deletes a log with another salt.
-/// - R6. A read-only open re-reads the superblock after replay and starts over when a writer
-///   committed in between, so it never mixes two states.
+/// - R6. A read-only open reads one committed state and the log only if its salt matches, so
+///   it never mixes two states; it retries a few times to return the newest one.
 extension Engine {
     static func open(path: String, options: Options) throws -> Engine {
         try validate(options)
@@ -117,29 +117,50 @@ extension Engine {
         return engine
     }
 
-    /// The committed superblock (rule R2).
+    /// The committed superblock (rules R2, S1, S2): the valid copy with the highest generation.
+    ///
+    /// A valid superblock is written only after every byte it covers was synced, so one that
+    /// does not fit the file means damage (a truncated file, or a forged slot), never a torn
+    /// write: it is corruption, not a reason to fall back to the older slot and lose the newer
+    /// commits. `size` may predate a commit by a concurrent writer; the file is measured again
+    /// before concluding.
     static func readSuperblock(file: any FileHandle, size: UInt64) throws -> Superblock {
-        let candidates = try Superblock.slotOffsets.compactMap { offset -> Superblock? in
-            Superblock.decode(try file.read(at: offset, count: Superblock.encodedSize))
-        }.filter { block in
-            block.committedEnd >= Superblock.dataStart && block.committedEnd <= size
-                && block.catalogOffset >= Superblock.dataStart
-                && block.catalogLength >= UInt64(Block.headerSize)
-                && block.catalogLength <= block.committedEnd - block.catalogOffset
+        var best: (superblock: Superblock, offset: UInt64)?
+        for offset in Superblock.slotOffsets {
+            guard let candidate = Superblock.decode(try file.read(at: offset, count: Superblock.encodedSize)) else { continue }
+            if best.map({ candidate.generation > $0.superblock.generation }) ?? true { best = (candidate, offset) }
         }
-        guard let best = candidates.max(by: { $0.generation < $1.generation }) else {
+        guard let (superblock, offset) = best else {
             throw TallyError.corruption(
                 "no valid superblock (both slots are damaged, or the file was truncated)", path: file.path,
                 offset: Superblock.slotOffsets[0])
         }
-        return best
+        guard superblock.isConsistent(fileSize: UInt64.max) else {
+            throw TallyError.corruption(
+                "superblock generation \(superblock.generation) describes an impossible layout", path: file.path,
+                offset: offset)
+        }
+        if superblock.committedEnd > size {
+            let current = try file.size()
+            guard superblock.committedEnd <= current else {
+                throw TallyError.corruption(
+                    "the file ends at \(current) bytes but its committed state needs \(superblock.committedEnd): it was truncated",
+                    path: file.path, offset: current)
+            }
+        }
+        return superblock
     }
 
     /// Replays the write-ahead log into the head (rule R5). Caller is the only user of the engine.
     func recoverWAL() throws {
         guard fileSystem.fileExists(atPath: walPath) else { return }
-        let walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
-        let scan = try WALReader.scan(walFile)
+        let walFile: any FileHandle
+        do {
+            walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
+        } catch let error as TallyError where error.code == .notFound && isReadOnly {
+            return  // a writer checkpointed it just now: its batches are in a newer state (R6)
+        }
+        let scan = try WALReader.scan(walFile, expectedSalt: superblock.walSalt)
         guard scan.salt == superblock.walSalt else {
             walFile.close()
             if !isReadOnly {
@@ -147,6 +168,16 @@ extension Engine {
                 try fileSystem.removeFile(atPath: walPath)
             }
             return
+        }
+        if scan.headerDamaged {
+            guard options.salvage else {
+                throw TallyError.corruption(
+                    "write-ahead log header is damaged, but records of this database follow it; open with salvage to keep them",
+                    path: walPath, offset: 0)
+            }
+            options.logger.error(
+                "salvaging: the write-ahead log header is damaged; its records are kept and the header rewritten",
+                metadata: ["path": "\(walPath)"])
         }
         switch scan.ending {
         case .clean:
@@ -158,7 +189,7 @@ extension Engine {
         case .corruptMiddle(let offset):
             guard options.salvage else {
                 throw TallyError.corruption(
-                    "write-ahead log is damaged in the middle; open with salvage to keep the records before it",
+                    "write-ahead log is damaged before its end; open with salvage to keep the records before the damage",
                     path: walPath, offset: offset)
             }
             options.logger.error(
@@ -178,20 +209,28 @@ extension Engine {
         }
         options.logger.debug("replayed the write-ahead log", metadata: ["records": "\(scan.records.count)"])
         if !isReadOnly {
-            wal = try WALWriter.resume(file: walFile, salt: scan.salt!, validEnd: scan.validEnd)
+            wal = try WALWriter.resume(
+                file: walFile, salt: scan.salt!, validEnd: scan.validEnd, rewriteHeader: scan.headerDamaged)
         }
     }
 
+    /// Rule R6. Whatever this returns is consistent: the catalog comes from one committed
+    /// superblock, read through one descriptor (a file replaced by compaction stays readable
+    /// through it), and the log is replayed only if its salt is that superblock's, so a commit
+    /// in between can only leave the log's batches out (an older state, never half of one).
+    /// Retrying when the generation moved returns the newest state when the writer lets it; a
+    /// writer that commits faster than a reader can open does not make the open fail.
     private static func openReadOnly(path: String, options: Options) throws -> Engine {
-        for _ in 0..<100 {
+        let attempts = 5
+        for attempt in 1...attempts {
             let file = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
             let engine = try load(path: path, file: file, options: options)
             try engine.recoverWAL()
-            // Rule R6: the state is consistent only if no commit happened meanwhile.
             let check = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
             defer { check.close() }
-            if try readSuperblock(file: check, size: check.size()) == engine.superblock { return engine }
+            let current = try? readSuperblock(file: check, size: check.size())
+            if current == engine.superblock || attempt == attempts { return engine }
         }
-        throw TallyError(.io, "the database kept changing while it was being read; try again", path: path)
+        fatalError("unreachable: the last attempt returns")
     }
 }

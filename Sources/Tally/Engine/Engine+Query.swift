@@ -24,6 +24,11 @@ extension Engine {
             guard width > 0, width % bucketMilliseconds == 0 else {
                 throw TallyError.invalid("every must be a positive multiple of the database bucket (\(bucketMilliseconds) ms)")
             }
+            // Slots wider than every valid timestamp's range add nothing over `total`, and
+            // flooring a time to them could overflow.
+            guard width <= Query.maxSlotMilliseconds else {
+                throw TallyError.invalid("every must be at most \(Query.maxSlotMilliseconds) ms (about 8 900 years); use total")
+            }
         }
         if let from = query.from, let to = query.to, from > to {
             throw TallyError.invalid("the time range is empty: from is after to")

@@ -114,10 +114,13 @@ extension Engine {
         do {
             let walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
             defer { walFile.close() }
-            let scan = try WALReader.scan(walFile)
+            let scan = try WALReader.scan(walFile, expectedSalt: superblock.walSalt)
             guard scan.salt == superblock.walSalt else {
                 report.notes.append("the write-ahead log is stale (already checkpointed); the next writer deletes it")
                 return
+            }
+            if scan.headerDamaged {
+                report.problems.append(.init(path: walPath, offset: 0, message: "log header is damaged; records of this database follow it"))
             }
             for record in scan.records {
                 report.walRecordsChecked += 1

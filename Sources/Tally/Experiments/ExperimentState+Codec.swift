@@ -6,6 +6,8 @@
 /// applies the listed blocks in order; assignments are addressed by their index.
 extension ExperimentState {
     static let codecVersion: UInt32 = 1
+    /// Rule X5: no count in a block exceeds this, so sums of counts never overflow.
+    static let maxCount: UInt64 = 1 << 48
 
     /// Encodes the state: every assignment when `full`, else only the dirty ones.
     func encode(full: Bool) -> [UInt8] {
@@ -77,13 +79,15 @@ extension ExperimentState {
         var newConflicts: [UInt64] = []
         for experiment in 0..<experimentCount {
             guard let name = reader.readString(maxLength: Limits.maxDimensionValueBytes), let conflictCount = reader.readVarint(),
-                  let variantCount = reader.readCount(max: min(Int(UInt16.max), reader.remaining))
+                  let variantCount = reader.readCount(max: min(Int(UInt16.max), reader.remaining)),
+                  variantCount >= 1, conflictCount <= ExperimentState.maxCount  // X5
             else { return false }
             guard experimentID(name) == UInt16(experiment) else { return false }
             var counts: [UInt64] = []
             for variant in 0..<variantCount {
                 guard let variantName = reader.readString(maxLength: Limits.maxDimensionValueBytes),
-                      let count = reader.readVarint(), variantID(variantName, in: UInt16(experiment)) == UInt16(variant)
+                      let count = reader.readVarint(), count <= ExperimentState.maxCount,
+                      variantID(variantName, in: UInt16(experiment)) == UInt16(variant)
                 else { return false }
                 counts.append(count)
             }
@@ -107,6 +111,7 @@ extension ExperimentState {
                   let variant = reader.readCount(max: variants[experiment].count - 1),
                   let metric = reader.readCount(max: metricCount - 1),
                   let units = reader.readVarint(), let events = reader.readVarint(),
+                  units <= ExperimentState.maxCount, events <= ExperimentState.maxCount,
                   let sum = reader.readDouble(), let sumOfSquares = reader.readDouble()
             else { return false }
             stats[StatsKey(experiment: UInt16(experiment), variant: UInt16(variant), metric: UInt16(metric))] =

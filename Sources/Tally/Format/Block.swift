@@ -15,6 +15,8 @@ enum Block {
     static let headerSize = 16
     /// No block inflates beyond this; larger claims are corruption, rejected before allocating.
     static let maxRawLength = 256 << 20
+    /// deflate emits at least 2 bits per 258 output bytes, so no zlib stream inflates more.
+    static let maxCompressionRatio = 1032
 
     enum Codec: UInt8 {
         case raw = 0
@@ -82,6 +84,11 @@ enum Block {
                 "block header is invalid (kind \(kindByte), codec \(codecByte))", path: path, offset: offset)
         }
         let stored = framed[headerSize...]
+        // A zlib stream inflates at most 1032 times (deflate's limit): a larger claim is a bomb
+        // or damage, refused before the output is allocated.
+        guard codec == .raw || Int(rawLength) <= stored.count * maxCompressionRatio + 64 else {
+            throw TallyError.corruption("block claims an impossible compression ratio", path: path, offset: offset)
+        }
         switch codec {
         case .raw:
             guard stored.count == Int(rawLength) else {

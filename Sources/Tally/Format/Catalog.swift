@@ -71,6 +71,10 @@ extension Catalog {
     static let maxSegments = 1 << 20
     static let maxMetricsPerSegment = 1 << 16
     static let maxBatchIDs = 1 << 26
+    /// A segment holds at most this many events, and all segments together at most
+    /// ``maxTotalEvents``: sums of counts read from a file then never overflow.
+    static let maxEventsPerSegment: UInt64 = 1 << 48
+    static let maxTotalEvents: UInt64 = 1 << 62
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 64 + segments.count * 64 + batchIDs.count * 24)
@@ -123,17 +127,24 @@ extension Catalog {
         var catalog = Catalog()
         guard let nextID = reader.readVarint(), let horizon = reader.readInt64(),
               let total = reader.readVarint(),
-              let segmentCount = reader.readCount(max: min(maxSegments, reader.remaining))
+              let segmentCount = reader.readCount(max: min(maxSegments, reader.remaining / 13))
         else { throw corrupt("truncated header") }
+        guard horizon == .min || TimeGrid.plausible.contains(horizon), total <= maxTotalEvents else {
+            throw corrupt("retention horizon or event total out of range")
+        }
         catalog.nextSegmentID = nextID
         catalog.retentionHorizon = horizon
         catalog.totalEventsIngested = total
+        // Every segment entry takes at least 13 bytes (13 fields of at least one byte).
         catalog.segments.reserveCapacity(segmentCount)
+        var events: UInt64 = 0
         for index in 0..<segmentCount {
             guard let segment = decodeSegment(&reader) else { throw corrupt("segment entry \(index) is malformed") }
             guard segment.id < nextID else { throw corrupt("segment id \(segment.id) is not below the next id") }
+            events += segment.eventCount  // each at most 2^48, at most 2^20 of them
             catalog.segments.append(segment)
         }
+        guard events <= maxTotalEvents else { throw corrupt("segments hold more events than any database can") }
         guard let idCount = reader.readCount(max: min(maxBatchIDs, reader.remaining / 24)) else {
             throw corrupt("batch id count is malformed")
         }
@@ -172,9 +183,13 @@ extension Catalog {
             guard let name = reader.readString(maxLength: Limits.maxNameBytes) else { return nil }
             metrics.append(name)
         }
+        // Every bound is checked before any arithmetic on the fields.
+        let extent: UInt64 = 1 << 62
         guard bucket > 0, bucket <= UInt64(Granularity.week.milliseconds), minTime <= maxTime,
+              offset < extent, length < extent, footerOffset < extent, footerLength < extent,
               footerOffset >= offset, footerOffset + footerLength == offset + length,
-              offset <= UInt64.max / 2, length <= UInt64.max / 2
+              TimeGrid.plausible.contains(partitionStart), TimeGrid.plausible.contains(minTime),
+              TimeGrid.plausible.contains(maxTime), rows <= UInt64(Int32.max), events <= maxEventsPerSegment
         else { return nil }
         return SegmentInfo(
             id: id, offset: offset, length: length, footerOffset: footerOffset, footerLength: footerLength,

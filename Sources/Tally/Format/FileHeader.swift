@@ -76,12 +76,19 @@ struct FileHeader: Equatable {
     }
 }
 
-/// One of the two superblock slots (format-spec.md, "Superblocks"). The valid slot with the
+/// One of the two superblock slots (format-spec.md, "Superblocks"). The valid copy with the
 /// highest generation is the committed state; every byte past its `committedEnd` is ignored.
+///
+/// A slot holds the 64-byte superblock twice (bytes 0..<64 and 64..<128 of the slot), written
+/// by one write: damage to one copy never rolls the database back to the older slot, while a
+/// torn write of both leaves the older slot in charge, as before (rules S1, S2).
 struct Superblock: Equatable {
     static let magic: [UInt8] = Array("TALLYSB\0".utf8)
     static let slotOffsets: [UInt64] = [4096, 4096 + 512]
-    static let encodedSize = 64
+    /// Bytes written to (and read from) a slot: two copies.
+    static let encodedSize = 2 * copySize
+    /// Bytes of one copy.
+    static let copySize = 64
     /// Segments and catalogs start here.
     static let dataStart: UInt64 = 8192
 
@@ -98,8 +105,9 @@ struct Superblock: Equatable {
     /// The slot a generation is written to.
     static func slot(for generation: UInt64) -> Int { Int(generation % 2) }
 
+    /// The bytes of a slot: the superblock and its mirror copy.
     func encode() -> [UInt8] {
-        var writer = ByteWriter(capacity: Superblock.encodedSize)
+        var writer = ByteWriter(capacity: Superblock.copySize)
         writer.writeBytes(Superblock.magic)
         writer.writeUInt64(generation)
         writer.writeUInt64(committedEnd)
@@ -109,19 +117,31 @@ struct Superblock: Equatable {
         writer.writeUInt64(0)  // reserved
         writer.writeUInt32(CRC32.checksum(writer.bytes))
         writer.writeUInt32(0)  // reserved
-        return writer.bytes
+        return writer.bytes + writer.bytes
     }
 
-    /// Decodes a slot; `nil` when its magic or checksum is wrong (a torn or never-written slot).
+    /// Decodes a slot: the valid copy with the higher generation, or `nil` when neither copy's
+    /// magic and checksum match (a torn or never-written slot). Files written before the mirror
+    /// copy existed have zeros there, which never decode.
     static func decode(_ bytes: [UInt8]) -> Superblock? {
-        guard bytes.count >= encodedSize, Array(bytes[0..<8]) == magic,
-              ByteReader(bytes).getUInt32(at: 56) == CRC32.checksum(bytes[0..<56])
+        [0, copySize].compactMap { decodeCopy(bytes, at: $0) }.max { $0.generation < $1.generation }
+    }
+
+    private static func decodeCopy(_ bytes: [UInt8], at start: Int) -> Superblock? {
+        guard bytes.count >= start + copySize, Array(bytes[start..<start + 8]) == magic,
+              ByteReader(bytes).getUInt32(at: start + 56) == CRC32.checksum(bytes[start..<start + 56])
         else { return nil }
-        var reader = ByteReader(bytes, from: 8)
-        let block = Superblock(
+        var reader = ByteReader(bytes, from: start + 8)
+        return Superblock(
             generation: reader.readUInt64()!, committedEnd: reader.readUInt64()!,
             catalogOffset: reader.readUInt64()!, catalogLength: reader.readUInt64()!,
             walSalt: reader.readUInt64()!)
-        return block
+    }
+
+    /// Whether the fields describe a state inside a file of `size` bytes (rule S1).
+    func isConsistent(fileSize size: UInt64) -> Bool {
+        committedEnd >= Superblock.dataStart && committedEnd <= size && catalogOffset >= Superblock.dataStart
+            && catalogOffset <= committedEnd && catalogLength >= UInt64(Block.headerSize)
+            && catalogLength <= committedEnd - catalogOffset
     }
 }

@@ -12,4 +12,8 @@ enum TimeGrid {
         let index = shifted >= 0 ? shifted / width : (shifted - width + 1) / width
         return index * width + origin
     }
+
+    /// Times read from a file must lie in this range (about ±36 million years): arithmetic on
+    /// them (flooring, bucket ends) then never overflows, whatever the file says.
+    static let plausible: ClosedRange<Int64> = -(1 << 60)...(1 << 60)
 }

@@ -46,6 +46,11 @@ struct RollupCell: Equatable {
     @inline(__always)
     private mutating func addToSum(_ high: Double, _ low: Double) {
         let s = sum + high
+        guard s.isFinite else {  // overflow: the error terms would be NaN; IEEE semantics from here
+            sum = s + low
+            sumLow = 0
+            return
+        }
         let v = s - sum
         let error = (sum - (s - v)) + (high - v)
         let l = sumLow + low + error

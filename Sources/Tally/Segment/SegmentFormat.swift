@@ -96,9 +96,13 @@ struct SegmentFooter: Equatable {
         guard let stringCount = reader.readCount(max: maxStrings),
               let metricCount = reader.readCount(max: min(maxMetrics, reader.remaining))
         else { throw corrupt("counts out of range") }
-        guard Granularity(milliseconds: bucket) != nil, minTime <= maxTime, dictionary.isPresent else {
+        guard Granularity(milliseconds: bucket) != nil, minTime <= maxTime, dictionary.isPresent,
+              TimeGrid.plausible.contains(partitionStart), TimeGrid.plausible.contains(minTime),
+              TimeGrid.plausible.contains(maxTime)
+        else {
             throw corrupt("header fields out of range")
         }
+        var totalEvents: UInt64 = 0
         var metrics: [Metric] = []
         var rowsSeen = 0
         for _ in 0..<metricCount {
@@ -112,7 +116,9 @@ struct SegmentFooter: Equatable {
             let metric = Metric(
                 nameIndex: nameIndex, rowCount: rows, eventCount: events, seriesCount: seriesCount,
                 minTime: metricMin, maxTime: metricMax, columns: columns)
-            guard rows > 0, seriesCount > 0, metricMin <= metricMax,
+            totalEvents += min(metric.eventCount, Catalog.maxEventsPerSegment + 1)
+            guard rows > 0, seriesCount > 0, metricMin <= metricMax, totalEvents <= Catalog.maxEventsPerSegment,
+                  TimeGrid.plausible.contains(metricMin), TimeGrid.plausible.contains(metricMax),
                   metric.column(.series).isPresent, metric.column(.seriesRuns).isPresent,
                   metric.column(.buckets).isPresent, metric.column(.counts).isPresent
             else { throw corrupt("metric entry is inconsistent") }

@@ -101,15 +101,22 @@ struct SegmentReader {
         func finish(_ reader: ByteReader, _ at: UInt64) throws {
             guard reader.isAtEnd else { throw corrupt("column has trailing bytes", at: at) }
         }
+        // Rule S5: a count from the footer is checked against the bytes of the column before
+        // anything is reserved for it (every entry of these columns takes at least one byte).
+        func fits(_ count: Int, _ reader: ByteReader, _ at: UInt64) throws {
+            guard count <= reader.remaining else { throw corrupt("column is shorter than its entry count", at: at) }
+        }
         var series = SeriesTable()
         var runs: [Int] = []
         var reader: ByteReader
         var at: UInt64
         if columns.contains(.series) {
             (reader, at) = try block(.series)!
+            try fits(metric.seriesCount, reader, at)
             series = try readSeries(&reader, count: metric.seriesCount, stringCount: footer.stringCount, at: at)
             try finish(reader, at)
             (reader, at) = try block(.seriesRuns)!
+            try fits(metric.seriesCount, reader, at)
             runs.reserveCapacity(metric.seriesCount)
             var covered = 0
             for _ in 0..<metric.seriesCount {
@@ -126,6 +133,7 @@ struct SegmentReader {
         (reader, at) = try block(.buckets)!
         let bucketsPerPartition = Int(partitionMilliseconds / footer.bucketMilliseconds)
         guard bucketsPerPartition >= 1 else { throw corrupt("bucket wider than the partition", at: at) }
+        try fits(rows, reader, at)
         var buckets: [Int64] = []
         buckets.reserveCapacity(rows)
         for _ in 0..<rows {
@@ -138,6 +146,14 @@ struct SegmentReader {
         (reader, at) = try block(.counts)!
         let counts = try readVarints(&reader, rows, at)
         guard !counts.contains(0) else { throw corrupt("row with zero events", at: at) }
+        // The footer's event count (at most 2^48) bounds every sum of these counts.
+        var total: UInt64 = 0
+        for count in counts {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow, sum <= metric.eventCount else { throw corrupt("row counts exceed the metric's event count", at: at) }
+            total = sum
+        }
+        guard total == metric.eventCount else { throw corrupt("row counts do not add up to the metric's event count", at: at) }
         try finish(reader, at)
         var result = MetricColumns(series: series, seriesRuns: runs, buckets: buckets, counts: counts)
         if columns.contains(.values), let (valueReader, valueAt) = try block(.valueCounts) {
@@ -154,6 +170,7 @@ struct SegmentReader {
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
             reader = sketchReader
+            try fits(rows, reader, sketchAt)
             var sketches: [HyperLogLog?] = []
             sketches.reserveCapacity(rows)
             for _ in 0..<rows {
@@ -194,6 +211,7 @@ struct SegmentReader {
     }
 
     private func readVarints(_ reader: inout ByteReader, _ rows: Int, _ at: UInt64) throws -> [UInt64] {
+        guard rows <= reader.remaining else { throw corrupt("column is shorter than its entry count", at: at) }
         var values: [UInt64] = []
         values.reserveCapacity(rows)
         for _ in 0..<rows {

@@ -39,3 +39,28 @@ extension UnsafeRawBufferPointer: ContiguousCollectionOrSlice {
         try body(self)
     }
 }
+
+extension CRC32 {
+    /// Whether a message of `length` bytes whose CRC-32 is `computed`, but whose stored CRC-32 is
+    /// `stored`, differs from a message with the stored CRC in exactly one bit at or after bit
+    /// `fromBit`, or in one bit of the stored CRC itself. Such a difference is the trace of
+    /// damage to a complete record (a flipped bit), not of a torn write, which loses whole sectors.
+    ///
+    /// CRC-32 is linear: flipping message bit `p` (bits counted from the first byte, least
+    /// significant bit first) changes the CRC by `T^(8·length − p)(1)`, where `T` is one step of
+    /// the reflected shift register. Walking `p` down from the last bit visits every such change
+    /// once, in `8 · length` steps and without allocating.
+    static func differsBySingleBit(computed: UInt32, stored: UInt32, length: Int, fromBit: Int = 0) -> Bool {
+        let syndrome = computed ^ stored
+        guard syndrome != 0 else { return false }
+        if syndrome.nonzeroBitCount == 1 { return true }
+        var register: UInt32 = 1
+        var bit = 8 * length - 1
+        while bit >= fromBit {
+            register = (register >> 1) ^ (register & 1 == 1 ? 0xEDB8_8320 : 0)
+            if register == syndrome { return true }
+            bit -= 1
+        }
+        return false
+    }
+}

@@ -29,12 +29,19 @@ final class WALWriter: @unchecked Sendable {
     }
 
     /// Continues an existing log after recovery: `validEnd` is where replay stopped. Bytes past
-    /// it (a torn tail) are cut off and the cut is synced.
-    static func resume(file: any FileHandle, salt: UInt64, validEnd: UInt64) throws -> WALWriter {
+    /// it (a torn tail) are cut off, a damaged header is written again when salvaging
+    /// (`rewriteHeader`, rule W1a), and the changes are synced.
+    static func resume(file: any FileHandle, salt: UInt64, validEnd: UInt64, rewriteHeader: Bool = false) throws -> WALWriter {
+        var changed = false
+        if rewriteHeader {
+            try file.write(WALFormat.encodeFileHeader(salt: salt), at: 0)
+            changed = true
+        }
         if try file.size() != validEnd {
             try file.truncate(to: validEnd)
-            try file.sync()
+            changed = true
         }
+        if changed { try file.sync() }
         return WALWriter(file: file, salt: salt, end: validEnd)
     }
 

@@ -59,3 +59,114 @@ import TallyTesting
         }
     }
 }
+
+/// Issue 7, procedure 2: the richer workload of ``CrashWorkload`` (exposures and conversions,
+/// late events that reopen closed partitions, explicit and automatic flushes, several writer
+/// threads and a flushing thread), crashed at every call and then at random points.
+@Suite struct PowerLossSweepTests {
+    /// Every power-loss outcome of a crashed file system that the sweep checks.
+    static func disks(after crashed: SimulatedFileSystem, seeds: Range<UInt64>) -> [(String, SimulatedFileSystem)] {
+        var disks = [
+            ("kill", crashed.processCrash()), ("drop", crashed.powerLoss(.dropUnsynced)),
+            ("keep", crashed.powerLoss(.keepUnsynced)), ("tear", crashed.powerLoss(.tearLastWrite)),
+        ]
+        for seed in seeds { disks.append(("random \(seed)", crashed.powerLoss(.randomUnsynced, seed: seed))) }
+        return disks
+    }
+
+    /// Crashes the single-writer workload at the k-th call of each operation that changes the
+    /// disk, for every k, before and after the call takes effect; with maintenance, the
+    /// workload also applies retention and compacts every fourth batch.
+    @Test(arguments: [false, true])
+    func everyCallOfTheRicherWorkload(maintenance: Bool) throws {
+        var runner = CrashWorkloadRunner()
+        runner.maintenanceEvery = maintenance ? 4 : 0
+        let probe = SimulatedFileSystem()
+        let clean = runner.run(on: probe)
+        #expect(clean.errors.isEmpty && clean.acknowledged.count == 12, "\(clean.errors)")
+        #expect(runner.check(probe.processCrash(), clean).isEmpty)
+        let operations: [SimulatedFileSystem.Operation] = ReliabilitySettings.isFull
+            ? [.sync, .write, .truncate, .rename, .remove, .syncDirectory, .open]
+            : maintenance ? [.sync, .rename] : [.sync, .rename, .remove, .syncDirectory]
+        let seeds = 0..<UInt64(ReliabilitySettings.knob("powerloss_sweep_seeds", fast: 1, full: 6))
+        var tried = 0
+        var violations: [String] = []
+        for operation in operations {
+            for k in 1...probe.callCount(operation) {
+                for timing in [SimulatedFileSystem.CrashTiming.before, .after] {
+                    let fileSystem = SimulatedFileSystem()
+                    fileSystem.crash(at: operation, call: k, timing: timing)
+                    let outcome = runner.run(on: fileSystem)
+                    for (label, disk) in Self.disks(after: fileSystem, seeds: seeds) {
+                        tried += 1
+                        for problem in runner.check(disk, outcome) {
+                            violations.append("\(operation) \(k) \(timing) \(label): \(problem)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(violations.isEmpty, "\(violations.count) violations: \(violations.prefix(10))")
+        ReliabilitySettings.report(
+            "powerloss-sweep", ["maintenance": maintenance, "recoveries": tried, "violations": violations.count])
+    }
+
+    /// Several writer threads and a flushing thread, crashed at a random call of a random
+    /// operation, each crash checked under every power-loss policy.
+    @Test func randomCrashPointsWithConcurrentWriters() throws {
+        var runner = CrashWorkloadRunner()
+        runner.streams = 3
+        runner.batchesPerStream = 8
+        runner.flushEvery = 5
+        runner.flusherThread = true
+        runner.maintenanceEvery = 6
+        let probe = SimulatedFileSystem()
+        let clean = runner.run(on: probe)
+        #expect(clean.errors.isEmpty && clean.acknowledged.count == 24, "\(clean.errors)")
+        let crashes = ReliabilitySettings.knob("powerloss_random_crashes", fast: 25, full: 2000)
+        let operations: [SimulatedFileSystem.Operation] = [.sync, .sync, .write, .rename, .remove, .syncDirectory, .truncate]
+        var random = RandomEvents(seed: UInt64(ReliabilitySettings.knob("seed", fast: 7, full: 7)))
+        var tried = 0
+        var violations: [String] = []
+        for crash in 0..<crashes {
+            let operation = operations[random.below(operations.count)]
+            let k = 1 + random.below(max(1, probe.callCount(operation)))
+            let timing: SimulatedFileSystem.CrashTiming = random.below(2) == 0 ? .before : .after
+            let fileSystem = SimulatedFileSystem()
+            fileSystem.crash(at: operation, call: k, timing: timing)
+            let outcome = runner.run(on: fileSystem)
+            let seed = UInt64(crash)
+            for (label, disk) in Self.disks(after: fileSystem, seeds: seed..<seed + 2) {
+                tried += 1
+                for problem in runner.check(disk, outcome) {
+                    violations.append("crash \(crash) (\(operation) \(k) \(timing)) \(label): \(problem)")
+                }
+            }
+        }
+        #expect(violations.isEmpty, "\(violations.count) violations: \(violations.prefix(10))")
+        ReliabilitySettings.report("powerloss-random", ["crashes": crashes, "recoveries": tried, "violations": violations.count])
+    }
+
+    /// Durability `normal` and `off` (Options): an acknowledged batch survives a process kill;
+    /// a power cut may lose the last ones, but what remains is still whole and consistent.
+    @Test(arguments: [Durability.normal, .off])
+    func weakerDurabilitySurvivesAKillAndStaysConsistentAfterPowerLoss(durability: Durability) throws {
+        var runner = CrashWorkloadRunner()
+        runner.durability = durability
+        let probe = SimulatedFileSystem()
+        _ = runner.run(on: probe)
+        var violations: [String] = []
+        for operation in [SimulatedFileSystem.Operation.write, .sync] {
+            for k in 1...probe.callCount(operation) {
+                let fileSystem = SimulatedFileSystem()
+                fileSystem.crash(at: operation, call: k)
+                let outcome = runner.run(on: fileSystem)
+                violations += runner.check(fileSystem.processCrash(), outcome).map { "\(operation) \(k) kill: \($0)" }
+                for (label, disk) in Self.disks(after: fileSystem, seeds: 0..<1).dropFirst() {
+                    violations += runner.check(disk, outcome, requireAcknowledged: false).map { "\(operation) \(k) \(label): \($0)" }
+                }
+            }
+        }
+        #expect(violations.isEmpty, "\(violations.count) violations: \(violations.prefix(10))")
+    }
+}

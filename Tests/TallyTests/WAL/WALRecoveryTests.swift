@@ -140,3 +140,113 @@ import TallyTesting
         #expect(error?.code == .corruption && error?.offset == offset)
     }
 }
+
+/// Regressions found by the bit-flip sweep (issue 7, procedure 5): damage the old rules took for
+/// a torn write, silently dropping acknowledged batches.
+@Suite struct WALDamageTests {
+    let walPath = WALFormat.path(forDatabase: Fixtures.path)
+
+    func crashedDisk(batches: Int) throws -> SimulatedFileSystem {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        for index in 0..<batches { try db.ingest(Fixtures.taggedBatch(index, size: 20)) }
+        return fileSystem.processCrash()
+    }
+
+    func damaged(_ disk: SimulatedFileSystem, _ change: (inout [UInt8]) -> Void) -> SimulatedFileSystem {
+        var wal = disk.snapshotFiles()[walPath]!
+        change(&wal)
+        let copy = disk.processCrash()
+        copy.setContents(wal, atPath: walPath)
+        return copy
+    }
+
+    /// Regression: a log whose header had one bad bit "held no records" (W1) and was deleted,
+    /// losing every acknowledged batch in it (W1a).
+    @Test func aDamagedLogHeaderRefusesToOpenAndSalvageKeepsTheRecords() throws {
+        let disk = try crashedDisk(batches: 2)
+        for byte in [0, 9, 13, 17, 24] {
+            let copy = damaged(disk) { $0[byte] ^= 0x04 }
+            let error = #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(copy)) }
+            #expect(error?.code == .corruption && error?.offset == 0 && error?.path == walPath, "byte \(byte)")
+            var options = Fixtures.options(copy)
+            options.salvage = true
+            let db = try Tally.open(at: Fixtures.path, options: options)
+            #expect(try Fixtures.batchCounts(db) == [0: 20, 1: 20])
+            #expect(try db.verify().isClean)
+            try db.ingest(Fixtures.taggedBatch(2, size: 5))
+            // Salvage rewrote the header: the log opens normally from now on.
+            let again = copy.processCrash()
+            let reopened = try Tally.open(at: Fixtures.path, options: Fixtures.options(again))
+            #expect(try Fixtures.batchCounts(reopened) == [0: 20, 1: 20, 2: 5])
+        }
+    }
+
+    /// A stale log (another salt) with a damaged header is still just deleted.
+    @Test func aDamagedHeaderOfAStaleLogIsStillIgnored() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try db.ingest(Fixtures.taggedBatch(0, size: 10))
+        var stale = fileSystem.snapshotFiles()[walPath]!
+        try db.close()
+        stale[3] ^= 1
+        fileSystem.setContents(stale, atPath: walPath)
+        let reopened = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        #expect(try Fixtures.batchCounts(reopened) == [0: 10])
+        #expect(!fileSystem.fileExists(atPath: walPath))
+    }
+
+    /// Regression: one flipped bit in the last frame (no later frame vouches for it) was taken
+    /// for a torn write and the acknowledged batch vanished (W4a).
+    @Test func aFlippedBitInTheLastFrameIsCorruptionNotATornTail() throws {
+        let disk = try crashedDisk(batches: 2)
+        let wal = disk.snapshotFiles()[walPath]!
+        let last = CorruptionSweepTests.frameOffsets(wal).last!
+        let payloadLength = Int(ByteReader(wal).getUInt32(at: last)!)
+        for byte in [0, 2, 4, 6, 9, 16, 19, 21, 24, 24 + payloadLength / 2, 24 + payloadLength - 1] {
+            for bit in [0, 5] {
+                let copy = damaged(disk) { $0[last + byte] ^= 1 << bit }
+                let error = #expect(throws: TallyError.self, "byte \(byte) bit \(bit)") {
+                    try Tally.open(at: Fixtures.path, options: Fixtures.options(copy))
+                }
+                #expect(error?.code == .corruption && error?.offset == UInt64(last))
+            }
+        }
+    }
+
+    /// A last frame that lost whole sectors, or its end, is still a torn tail (W4).
+    @Test func aLastFrameMissingASectorIsStillATornTail() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try db.ingest(Fixtures.taggedBatch(0, size: 20))
+        try db.ingest(Fixtures.taggedBatch(1, size: 600))
+        let disk = fileSystem.processCrash()
+        let wal = disk.snapshotFiles()[walPath]!
+        let last = CorruptionSweepTests.frameOffsets(wal).last!
+        #expect(wal.count - last > 1024)
+        for sector in stride(from: (last / 512 + 1) * 512, to: wal.count - 1, by: 512) {
+            let copy = damaged(disk) { bytes in
+                for i in sector..<min(sector + 512, bytes.count) { bytes[i] = 0 }
+            }
+            let reopened = try Tally.open(at: Fixtures.path, options: Fixtures.options(copy))
+            #expect(try Fixtures.batchCounts(reopened) == [0: 20], "sector at \(sector)")
+        }
+    }
+
+    @Test func singleBitDifferencesAreRecognisedAndSectorLossIsNot() {
+        var random = RandomEvents(seed: 5)
+        let message = (0..<700).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let stored = CRC32.checksum(message)
+        for bit in 0..<(8 * message.count) {
+            var flipped = message
+            flipped[bit / 8] ^= 1 << (bit % 8)
+            #expect(CRC32.differsBySingleBit(computed: CRC32.checksum(flipped), stored: stored, length: message.count))
+            #expect(!CRC32.differsBySingleBit(
+                computed: CRC32.checksum(flipped), stored: stored, length: message.count, fromBit: bit + 1))
+        }
+        #expect(CRC32.differsBySingleBit(computed: stored, stored: stored ^ 0x0080_0000, length: message.count))
+        var zeroed = message
+        for i in 200..<712 where i < zeroed.count { zeroed[i] = 0 }
+        #expect(!CRC32.differsBySingleBit(computed: CRC32.checksum(zeroed), stored: stored, length: message.count))
+    }
+}
