@@ -137,19 +137,9 @@ extension ExperimentState {
               let extraCount = reader.readCount(max: metricCount)
         else { return false }
         if index == assignments.count {
-            let first = unitFirstAssignment[unit] ?? .max
-            let unitID: UInt32
-            if first != .max {
-                unitID = assignmentUnit[Int(first)]
-            } else {
-                unitID = UInt32(units.count)
-                units.append(unit)
-            }
-            assignments.append(Assignment(
-                firstExposure: firstExposure, creditedMetrics: credited, experiment: UInt16(experiment),
-                variant: UInt16(variant), nextForUnit: first))
-            assignmentUnit.append(unitID)
-            unitFirstAssignment[unit] = UInt32(index)
+            appendAssignment(
+                unit: unit, first: unitFirstAssignment[unit] ?? .max, experiment: UInt16(experiment),
+                variant: UInt16(variant), firstExposure: firstExposure, creditedMetrics: credited)
         } else {
             let existing = assignments[index]
             guard units[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),
