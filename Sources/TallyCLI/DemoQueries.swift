@@ -29,17 +29,19 @@ enum DemoQueries {
             database, "Experiment checkout_button: sessions exposed per variant:",
             Query(metric: "exposure", filters: ["experiment": ["checkout_button"]], groupBy: ["variant"], measures: [.units]),
             arguments: "exposure --where experiment=checkout_button --by variant --measures units", path: path)
-        try showVariantReport(database)
+        try showVariantReport(database, path: path)
     }
 
-    /// The A/B report of one experiment, from the attribution state kept at ingest.
-    private static func showVariantReport(_ database: Tally) throws {
+    /// The A/B report of one experiment, from the attribution state kept at ingest: what
+    /// `tally report` prints.
+    private static func showVariantReport(_ database: Tally, path: String) throws {
         let experiments = try database.experiments().map(\.name)
         guard let experiment = experiments.first(where: { $0 == "checkout_button" }) ?? experiments.first else { return }
         let metrics = ["conversion", "purchase"]
         let report = try database.variantReport(experiment: experiment, metrics: metrics)
         print("")
-        print("A/B report (Tally.variantReport) for \(experiment):")
+        print("A/B report for \(experiment):")
+        print("$ \(invocation()) report \(shellQuoted(path)) \(shellQuoted(experiment)) --metrics \(metrics.joined(separator: ","))")
         print(VariantReportOutput.table(report, metrics: metrics))
     }
 
@@ -49,6 +51,8 @@ enum DemoQueries {
         let database = shellQuoted(path)
         return [
             "\(tally) info \(database)",
+            "\(tally) report \(database)",
+            "\(tally) report \(database) pricing_page --format json",
             "\(tally) query \(database) purchase --by device --every day --measures count,sum,mean --format csv",
             "\(tally) query \(database) conversion --where country=US,DE --by utm_source --measures count,units",
             "\(tally) dump \(database) --segments",

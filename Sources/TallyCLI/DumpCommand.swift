@@ -32,7 +32,7 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
-        let database = try DatabaseOpening.readOnly(database)
+        let database = try DatabaseOpening.readOnly(database, experiments: false)
         defer { try? database.close() }
         switch listing {
         case .segments:

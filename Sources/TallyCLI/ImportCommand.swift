@@ -11,9 +11,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import NDJSON events into a database, creating it if needed.",
         discussion: """
-            Each line is one event: {"ts":<epoch ms>,"metric":"…","unit":"…","dims":{"k":"v",…},"value":<number>}
-            (unit, dims and value are optional). Lines are committed in batches; a malformed line
-            stops the import with FILE:LINE: reason, keeping the batches committed before it.
+            Each line is one event:
+            {"ts":<epoch ms>,"metric":"…","unit":"…","dims":{"k":"v",…},"value":<number>}
+            (unit, dims and value are optional). Lines are committed in batches; a malformed line \
+            stops the import with FILE:LINE: reason, keeping the batches committed before it. \
             Re-running the same import (same file, same --batch-size) counts every event once.
             """)
 

@@ -14,7 +14,7 @@ struct InfoCommand: ParsableCommand {
     var format: DisplayFormat = .table
 
     func run() throws {
-        let database = try DatabaseOpening.readOnly(database)
+        let database = try DatabaseOpening.readOnly(database, experiments: false)
         let info = try database.info()
         try database.close()
         switch format {

@@ -1,9 +1,9 @@
 import Synchronization
 
-/// A progress line on standard error — bar, percent, events, events per second — redrawn in
-/// place at most ten times a second. Disabled (every call does nothing) when standard error is
-/// not a terminal, so pipes and logs receive only the final summary. Safe to call from any
-/// thread; draws are serialised by the lock.
+/// A progress line on standard error — bar, percent, then a detail such as events and events per
+/// second — redrawn in place at most ten times a second. Disabled (every call does nothing) when
+/// standard error is not a terminal, so pipes and logs receive only the final summary. Safe to
+/// call from any thread; draws are serialised by the lock.
 final class ProgressBar: Sendable {
     private struct State {
         var lastDraw: ContinuousClock.Instant?
@@ -22,13 +22,23 @@ final class ProgressBar: Sendable {
 
     /// `fraction` is the share done in 0...1, or `nil` when the total is unknown (stdin).
     func update(fraction: Double?, events: Int) {
+        update(fraction: fraction) { elapsed in
+            let seconds = elapsed.seconds
+            let rate = seconds > 0 ? Int(Double(events) / seconds) : 0
+            return "\(events) events  \(rate) events/s"
+        }
+    }
+
+    /// `detail` gets the time since the bar was made and says what is being done; it is called
+    /// only when the line is redrawn.
+    func update(fraction: Double?, detail: (Duration) -> String) {
         guard isEnabled else { return }
         let now = ContinuousClock.now
         let line: String? = state.withLock { state in
             if let last = state.lastDraw, now - last < .milliseconds(100) { return nil }
             state.lastDraw = now
             state.drawn = true
-            return render(fraction: fraction, events: events, elapsed: now - start)
+            return render(fraction: fraction, detail: detail(now - start))
         }
         if let line { Terminal.writeToStandardError("\r" + line + "\u{1B}[K") }
     }
@@ -39,9 +49,7 @@ final class ProgressBar: Sendable {
         Terminal.writeToStandardError("\r\u{1B}[K")
     }
 
-    private func render(fraction: Double?, events: Int, elapsed: Duration) -> String {
-        let seconds = elapsed.seconds
-        let rate = seconds > 0 ? Int(Double(events) / seconds) : 0
+    private func render(fraction: Double?, detail: String) -> String {
         var text = label + " "
         if let fraction {
             let clamped = min(max(fraction, 0), 1)
@@ -50,7 +58,7 @@ final class ProgressBar: Sendable {
             text += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
             text += String(Int(clamped * 100)) + "%  "
         }
-        return text + "\(events) events  \(rate) events/s"
+        return text + detail
     }
 }
 

@@ -7,11 +7,11 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Count, sum and estimate distinct units of one metric, grouped and filtered.",
         discussion: """
-            Repeating --where with the same key keeps the values both give. A row is in [--from,
-            --to) when its bucket starts in it. Units are HyperLogLog estimates (relative error
-            under 2%). JSON output is one object per row, sorted by time then dimension values:
+            Repeating --where with the same key keeps the values both give. A row is in [--from, \
+            --to) when its bucket starts in it. Units are HyperLogLog estimates (relative error \
+            under 2%). JSON output is one object per row, sorted by time then dimension values \
+            (no "time" with --every total):
             {"time":<bucket start, epoch ms>,"dims":{"KEY":"VALUE"|null,…},"count":…,…}
-            (no "time" with --every total).
             """
     )
 
@@ -46,7 +46,7 @@ struct QueryCommand: ParsableCommand {
         let query = Query(
             metric: metric, filters: try FilterArgument.parse(filters), groupBy: groupBy, every: every.every,
             from: from, to: to, measures: Set(measures))
-        let database = try DatabaseOpening.readOnly(database)
+        let database = try DatabaseOpening.readOnly(database, experiments: false)
         let result = try database.query(query)
         try database.close()
         switch format {

@@ -9,17 +9,22 @@ import ArgumentParser
 struct TallyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
-        abstract: "Inspect, query and verify Tally analytics databases.",
+        abstract: "Import, query, report on, inspect, verify, expire and compact Tally analytics databases.",
         discussion: """
-            Times (T) are epoch milliseconds, YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ (UTC).
+            Times (T) are epoch milliseconds, YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ (UTC). Durations \
+            are a whole number and m, h, d or w (minutes, hours, days, weeks), e.g. 30d.
             """,
         subcommands: [
             DemoCommand.self,
             ImportCommand.self,
             QueryCommand.self,
+            ReportCommand.self,
             InfoCommand.self,
             DumpCommand.self,
             VerifyCommand.self,
+            RetentionCommand.self,
+            CompactCommand.self,
+            GenerateCommand.self,
         ]
     )
 }

@@ -17,7 +17,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let report: VerifyReport
         do {
-            let handle = try DatabaseOpening.readOnly(database)
+            let handle = try DatabaseOpening.readOnly(database, experiments: false)
             defer { try? handle.close() }
             report = try handle.verify()
         } catch let error as TallyError where error.code == .corruption {

@@ -9,7 +9,8 @@ import Testing
         let database = directory.file("demo.tally")
         let output = try TallyBinary.run(["demo", "--events", "10000", "--path", database])
         #expect(output.status == 0, "\(output)")
-        for expected in ["Daily pageviews", "utm_source", "info \(database)", "dump \(database) --segments"] {
+        for expected in ["Daily pageviews", "utm_source", "A/B report for checkout_button", "sample-ratio mismatch p = ",
+                         "info \(database)", "report \(database)\n", "dump \(database) --segments"] {
             #expect(output.stdout.contains(expected), "missing \(expected): \(output.stdout)")
         }
         let verify = try TallyBinary.run(["verify", database])

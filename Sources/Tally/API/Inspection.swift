@@ -101,6 +101,13 @@ public struct VerifyReport: Sendable {
         public var path: String
         public var offset: UInt64?
         public var message: String
+
+        public init(path: String, offset: UInt64?, message: String) {
+            self.path = path
+            self.offset = offset
+            self.message = message
+        }
+
         public var description: String { "\(path)" + (offset.map { " at offset \($0)" } ?? "") + ": \(message)" }
     }
 

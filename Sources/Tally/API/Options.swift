@@ -27,6 +27,10 @@ public struct Options: Sendable {
     /// When the write-ahead log is corrupt in the middle, keep the records before the damage
     /// and discard the rest instead of refusing to open. Only with `readOnly == false`.
     public var salvage = false
+    /// Load the experiment state (for ``Tally/variantReport(experiment:metrics:control:weights:)``).
+    /// A read-only handle that only queries may set this to `false` to open faster; its
+    /// report calls then fail. A writer always keeps the state.
+    public var loadsExperimentState = true
     public var durability: Durability = .full
     /// The in-memory rollups are written to a segment when they outgrow this budget.
     public var memoryBudgetBytes = 64 << 20

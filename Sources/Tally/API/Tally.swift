@@ -73,3 +73,14 @@ extension Tally {
         try engine.forEachRow(metric: metric, partition: partition, body)
     }
 }
+
+extension Tally {
+    /// The write-ahead log of the database at `databasePath` as it is on disk, without opening
+    /// the database: works when the log is damaged (where opening would refuse) and beside a
+    /// running writer.
+    public static func walRecords(
+        databasePath: String, fileSystem: any FileSystem = POSIXFileSystem()
+    ) throws -> (records: [WALRecordSummary], ending: String) {
+        try Engine.walRecords(walPath: WALFormat.path(forDatabase: databasePath), expectedSalt: nil, fileSystem: fileSystem)
+    }
+}

@@ -58,8 +58,11 @@ extension Engine {
             offset += UInt64(encoded.bytes.count)
         }
         if experiments.isDirty {
-            // A base after 16 deltas bounds the blocks replayed at open.
-            let full = newCatalog.experimentBlocks.count >= 16
+            // Rule X4: a base when there is none or instead of a 65th block; otherwise a delta of
+            // the assignments changed since the last flush (a unit is active in few flushes, so
+            // the deltas add up to about the state itself). Compaction writes a single base.
+            let blocks = newCatalog.experimentBlocks
+            let full = blocks.isEmpty || blocks.count >= 64
             let block = Block.encode(experiments.encode(full: full), kind: .experimentState)
             try file.write(block, at: offset)
             let location = BlockLocation(offset: offset, length: UInt64(block.count))

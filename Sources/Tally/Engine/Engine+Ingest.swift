@@ -43,7 +43,7 @@ extension Engine {
     @discardableResult
     func apply(_ record: BatchRecord) -> Int {
         let dropped = head.apply(record.events, horizon: catalog.retentionHorizon)
-        experiments.apply(record.events, horizon: catalog.retentionHorizon)
+        if tracksExperiments { experiments.apply(record.events, horizon: catalog.retentionHorizon) }
         if let id = record.batchID { catalog.batchIDs[id] = record.ingestTime }
         catalog.totalEventsIngested += UInt64(record.events.count - dropped)
         return dropped

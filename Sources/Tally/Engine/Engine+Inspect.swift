@@ -73,6 +73,14 @@ extension Engine {
 
     /// The log's records as they are on disk now (not only those replayed at open).
     func walRecords() throws -> (records: [WALRecordSummary], ending: String) {
+        let salt = stateLock.withLock { superblock.walSalt }
+        return try Engine.walRecords(walPath: walPath, expectedSalt: salt, fileSystem: fileSystem)
+    }
+
+    /// Scans a log file; `expectedSalt` (the superblock's) marks a stale log when known.
+    static func walRecords(
+        walPath: String, expectedSalt: UInt64?, fileSystem: any FileSystem
+    ) throws -> (records: [WALRecordSummary], ending: String) {
         guard fileSystem.fileExists(atPath: walPath) else { return ([], "no write-ahead log") }
         let walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
         defer { walFile.close() }
@@ -90,7 +98,14 @@ extension Engine {
         case .tornTail(let offset): ending = "torn or unsynced tail at offset \(offset)"
         case .corruptMiddle(let offset): ending = "CORRUPT at offset \(offset)"
         }
-        let saltNote = scan.salt == nil ? " (no valid header)" : scan.salt == superblock.walSalt ? "" : " (stale: already checkpointed)"
+        let saltNote: String
+        if scan.salt == nil {
+            saltNote = " (no valid header)"
+        } else if let expectedSalt, scan.salt != expectedSalt {
+            saltNote = " (stale: already checkpointed)"
+        } else {
+            saltNote = ""
+        }
         return (records, ending + saltNote)
     }
 
@@ -109,7 +124,7 @@ extension Engine {
                         source: source, metric: metricContent.name, partitionStart: content.partitionStart,
                         bucket: row.bucket, bucketMilliseconds: content.bucketMilliseconds,
                         dimensions: metricContent.series[row.series].map { ($0.key, $0.value) }, count: cell.count,
-                        valueCount: cell.valueCount, sum: cell.sum, min: cell.valueCount > 0 ? cell.min : nil,
+                        valueCount: cell.valueCount, sum: cell.total, min: cell.valueCount > 0 ? cell.min : nil,
                         max: cell.valueCount > 0 ? cell.max : nil, units: cell.units?.estimate() ?? 0))
                 }
             }

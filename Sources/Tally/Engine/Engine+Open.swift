@@ -8,8 +8,8 @@
 /// - R4. The catalog and every segment it lists lie inside [8192, committedEnd).
 /// - R5. The write-ahead log is replayed when its salt equals the superblock's `walSalt`
 ///   (rules W1–W5); a writer deletes a log with another salt.
-/// - R6. A read-only open re-reads the superblock after replay and starts over when a writer
-///   committed in between, so it never mixes two states.
+/// - R6. A read-only open reads one committed state and the log only if its salt matches, so
+///   it never mixes two states; it retries a few times to return the newest one.
 extension Engine {
     static func open(path: String, options: Options) throws -> Engine {
         try validate(options)
@@ -113,7 +113,7 @@ extension Engine {
         let engine = Engine(
             path: path, options: options, header: header, file: file, superblock: superblock, catalog: catalog,
             readOnly: options.readOnly)
-        try engine.loadExperimentState()
+        try engine.loadExperimentState(aggregatesOnly: options.readOnly)
         return engine
     }
 
@@ -154,7 +154,12 @@ extension Engine {
     /// Replays the write-ahead log into the head (rule R5). Caller is the only user of the engine.
     func recoverWAL() throws {
         guard fileSystem.fileExists(atPath: walPath) else { return }
-        let walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
+        let walFile: any FileHandle
+        do {
+            walFile = try fileSystem.openFile(atPath: walPath, mode: isReadOnly ? .readOnly : .readWrite)
+        } catch let error as TallyError where error.code == .notFound && isReadOnly {
+            return  // a writer checkpointed it just now: its batches are in a newer state (R6)
+        }
         let scan = try WALReader.scan(walFile, expectedSalt: superblock.walSalt)
         guard scan.salt == superblock.walSalt else {
             walFile.close()
@@ -191,9 +196,12 @@ extension Engine {
                 "salvaging: discarding the write-ahead log from a damaged frame on",
                 metadata: ["path": "\(walPath)", "offset": "\(offset)"])
         }
+        if experiments.aggregatesOnly && !scan.records.isEmpty {
+            try loadExperimentState()  // the log's batches need the assignments
+        }
         for record in scan.records {
             guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
-                  Validator.problems(in: batch.events, limits: Limits.replay).isEmpty
+                  Validator.isReplayable(batch.events)
             else {
                 throw TallyError.corruption("write-ahead log record does not decode", path: walPath, offset: record.offset)
             }
@@ -206,26 +214,23 @@ extension Engine {
         }
     }
 
+    /// Rule R6. Whatever this returns is consistent: the catalog comes from one committed
+    /// superblock, read through one descriptor (a file replaced by compaction stays readable
+    /// through it), and the log is replayed only if its salt is that superblock's, so a commit
+    /// in between can only leave the log's batches out (an older state, never half of one).
+    /// Retrying when the generation moved returns the newest state when the writer lets it; a
+    /// writer that commits faster than a reader can open does not make the open fail.
     private static func openReadOnly(path: String, options: Options) throws -> Engine {
-        for _ in 0..<100 {
+        let attempts = 5
+        for attempt in 1...attempts {
             let file = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
             let engine = try load(path: path, file: file, options: options)
             try engine.recoverWAL()
-            // Rule R6: the state is consistent only if no commit happened meanwhile.
             let check = try options.fileSystem.openFile(atPath: path, mode: .readOnly)
             defer { check.close() }
-            if try readSuperblock(file: check, size: check.size()) == engine.superblock { return engine }
+            let current = try? readSuperblock(file: check, size: check.size())
+            if current == engine.superblock || attempt == attempts { return engine }
         }
-        throw TallyError(.io, "the database kept changing while it was being read; try again", path: path)
-    }
-}
-
-extension Limits {
-    /// Limits for replaying the log: what was valid when written stays valid whatever this
-    /// handle's configured batch limit.
-    static var replay: Limits {
-        var limits = Limits()
-        limits.maxEventsPerBatch = BatchRecord.maxEvents
-        return limits
+        fatalError("unreachable: the last attempt returns")
     }
 }

@@ -52,14 +52,13 @@ extension Engine {
             let values = (0..<key.pairCount).lazy.map { Int32(key.value(at: $0)) }
             return matcher.groupValues(keys: keys, values: values).map { grouping.group(for: $0) } ?? -1
         }
-        var local: [Aggregator.LocalKey: RollupCell] = [:]
+        var local = LocalAccumulator()
         for (index, cellKey) in rollup.cellKeys.enumerated() {
             let group = seriesGroups[Int(cellKey.series)]
             guard group >= 0, aggregator.includes(bucket: cellKey.bucket) else { continue }
             var cell = rollup.cells[index]
             if !aggregator.wantsUnits { cell.units = nil }
-            local[Aggregator.LocalKey(group: group, slot: aggregator.slot(of: cellKey.bucket)), default: RollupCell()]
-                .merge(cell)
+            local.add(cell, at: Aggregator.LocalKey(group: group, slot: aggregator.slot(of: cellKey.bucket)))
         }
         aggregator.merge(local, groupValues: grouping.strings { strings[UInt32($0)] }, bucketWidth: bucketMilliseconds)
     }
@@ -79,11 +78,11 @@ extension Engine {
         if !matcher.matchesAllIntoOneGroup { columns.insert(.series) }
         let data = try reader.readColumns(metric, footer: cached.footer, columns: columns)
         var grouping = LocalGrouping()
-        var local: [Aggregator.LocalKey: RollupCell] = [:]
+        var local = LocalAccumulator()
         func accumulate(rows: Range<Int>, group: Int) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
-                local[Aggregator.LocalKey(group: group, slot: slot), default: RollupCell()].merge(data.cell(at: r))
+                local.add(data.cell(at: r), at: Aggregator.LocalKey(group: group, slot: slot))
             }
         }
         if matcher.matchesAllIntoOneGroup {

@@ -1,5 +1,5 @@
 /// `verify`: every checksum and structural invariant of the file and the log (format-spec.md,
-/// rules V1–V6). Problems are collected, not thrown: one damaged segment does not hide another.
+/// rules V1–V7). Problems are collected, not thrown: one damaged segment does not hide another.
 ///
 /// - V1. Every block's CRC matches and it inflates to its stated length.
 /// - V2. Segments lie in [8192, committedEnd) and do not overlap each other or the catalog.
@@ -9,6 +9,7 @@
 ///   events, time range, metrics).
 /// - V5. Every row has count ≥ 1 and valueCount ≤ count; min ≤ max where there are values.
 /// - V6. The log's frames are valid up to a clean end or a torn tail; every record decodes.
+/// - V7. The experiment state blocks lie in the committed file and apply in order (X1, X2).
 extension Engine {
     func verify() throws -> VerifyReport {
         let (catalog, superblock, file) = try stateLock.withLock {
@@ -41,6 +42,7 @@ extension Engine {
                 problem(error.message, at: error.offset)
             }
         }
+        verifyExperimentBlocks(catalog: catalog, superblock: superblock, file: file, into: &report)
         verifyWAL(superblock: superblock, into: &report)
         return report
     }
@@ -73,6 +75,38 @@ extension Engine {
             }
         }
         return violations
+    }
+
+    /// V7: decodes every experiment block into a scratch state, as open does.
+    private func verifyExperimentBlocks(
+        catalog: Catalog, superblock: Superblock, file: any FileHandle, into report: inout VerifyReport
+    ) {
+        var state = ExperimentState(
+            exposureMetric: header.exposureMetric, experimentDimension: header.experimentDimension,
+            variantDimension: header.variantDimension)
+        for location in catalog.experimentBlocks {
+            report.blocksChecked += 1
+            do {
+                guard location.offset >= Superblock.dataStart, location.length <= superblock.committedEnd,
+                      location.offset <= superblock.committedEnd - location.length,
+                      let framed = try file.readExactly(at: location.offset, count: Int(location.length))
+                else {
+                    report.problems.append(.init(path: path, offset: location.offset, message: "experiment block lies outside the committed file"))
+                    return
+                }
+                let raw = try Block.decode(framed, expectedKind: .experimentState, path: path, offset: location.offset)
+                guard state.load(raw) else {
+                    report.problems.append(.init(path: path, offset: location.offset, message: "experiment block does not decode"))
+                    return
+                }
+            } catch let error as TallyError {
+                report.problems.append(.init(path: path, offset: error.offset, message: error.message))
+                return
+            } catch {
+                report.problems.append(.init(path: path, offset: location.offset, message: "\(error)"))
+                return
+            }
+        }
     }
 
     private func verifyWAL(superblock: Superblock, into report: inout VerifyReport) {

@@ -6,7 +6,7 @@
 /// applies the listed blocks in order; assignments are addressed by their index.
 extension ExperimentState {
     static let codecVersion: UInt32 = 1
-    /// Rule X4: no count in a block exceeds this, so sums of counts never overflow.
+    /// Rule X5: no count in a block exceeds this, so sums of counts never overflow.
     static let maxCount: UInt64 = 1 << 48
 
     /// Encodes the state: every assignment when `full`, else only the dirty ones.
@@ -65,8 +65,10 @@ extension ExperimentState {
         return writer.bytes
     }
 
-    /// Applies one decoded block on top of the state. `nil` when the block is malformed.
-    mutating func load(_ bytes: [UInt8]) -> Bool {
+    /// Applies one decoded block on top of the state; false when the block is malformed. With
+    /// `aggregatesOnly`, stops after the names and aggregates (enough for reports; see
+    /// ``ExperimentState/aggregatesOnly``).
+    mutating func load(_ bytes: [UInt8], aggregatesOnly: Bool = false) -> Bool {
         var reader = ByteReader(bytes)
         guard reader.readUInt32() == ExperimentState.codecVersion, let kind = reader.readUInt8(), kind <= 1,
               let experimentCount = reader.readCount(max: min(ExperimentState.maxExperiments, reader.remaining))
@@ -78,7 +80,7 @@ extension ExperimentState {
         for experiment in 0..<experimentCount {
             guard let name = reader.readString(maxLength: Limits.maxDimensionValueBytes), let conflictCount = reader.readVarint(),
                   let variantCount = reader.readCount(max: min(Int(UInt16.max), reader.remaining)),
-                  variantCount >= 1, conflictCount <= ExperimentState.maxCount  // X4
+                  variantCount >= 1, conflictCount <= ExperimentState.maxCount  // X5
             else { return false }
             guard experimentID(name) == UInt16(experiment) else { return false }
             var counts: [UInt64] = []
@@ -115,6 +117,10 @@ extension ExperimentState {
             stats[StatsKey(experiment: UInt16(experiment), variant: UInt16(variant), metric: UInt16(metric))] =
                 MetricStats(units: units, events: events, sum: sum, sumOfSquares: sumOfSquares)
         }
+        if aggregatesOnly {
+            self.aggregatesOnly = true
+            return true
+        }
         guard let assignmentCount = reader.readCount(max: reader.remaining / 8) else { return false }
         for _ in 0..<assignmentCount {
             guard loadAssignment(&reader, experimentCount: experimentCount, metricCount: metricCount) else { return false }
@@ -131,19 +137,9 @@ extension ExperimentState {
               let extraCount = reader.readCount(max: metricCount)
         else { return false }
         if index == assignments.count {
-            let first = unitFirstAssignment[unit] ?? .max
-            let unitID: UInt32
-            if first != .max {
-                unitID = assignmentUnit[Int(first)]
-            } else {
-                unitID = UInt32(units.count)
-                units.append(unit)
-            }
-            assignments.append(Assignment(
-                firstExposure: firstExposure, creditedMetrics: credited, experiment: UInt16(experiment),
-                variant: UInt16(variant), nextForUnit: first))
-            assignmentUnit.append(unitID)
-            unitFirstAssignment[unit] = UInt32(index)
+            appendAssignment(
+                unit: unit, first: unitFirstAssignment[unit] ?? .max, experiment: UInt16(experiment),
+                variant: UInt16(variant), firstExposure: firstExposure, creditedMetrics: credited)
         } else {
             let existing = assignments[index]
             guard units[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),

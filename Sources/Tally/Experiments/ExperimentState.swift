@@ -75,6 +75,9 @@ struct ExperimentState: Equatable {
     var dirty: Set<UInt32> = []
     /// Anything changed since the last flush.
     var isDirty = false
+    /// Only names and aggregates were loaded (a read-only handle whose log is empty): reports
+    /// work, applying batches does not. See `Engine.loadExperimentState(aggregatesOnly:)`.
+    var aggregatesOnly = false
 
     static let maxExperiments = Int(UInt16.max)
 
@@ -137,6 +140,21 @@ struct ExperimentState: Equatable {
             }
             cursor = existing.nextForUnit
         }
+        let index = appendAssignment(
+            unit: unit, first: first, experiment: experiment, variant: variant,
+            firstExposure: batch.timestamps[event], creditedMetrics: 0)
+        exposed[Int(experiment)][Int(variant)] += 1
+        dirty.insert(index)
+        isDirty = true
+        return index
+    }
+
+    /// Adds an assignment of `unit` (whose first assignment is `first`, `.max` if none) at the
+    /// head of the unit's list; returns its index.
+    @discardableResult
+    mutating func appendAssignment(
+        unit: String, first: UInt32, experiment: UInt16, variant: UInt16, firstExposure: Int64, creditedMetrics: UInt64
+    ) -> UInt32 {
         let index = UInt32(assignments.count)
         let unitID: UInt32
         if first != .max {
@@ -146,13 +164,10 @@ struct ExperimentState: Equatable {
             units.append(unit)
         }
         assignments.append(Assignment(
-            firstExposure: batch.timestamps[event], creditedMetrics: 0, experiment: experiment, variant: variant,
+            firstExposure: firstExposure, creditedMetrics: creditedMetrics, experiment: experiment, variant: variant,
             nextForUnit: first))
         assignmentUnit.append(unitID)
         unitFirstAssignment[unit] = index
-        exposed[Int(experiment)][Int(variant)] += 1
-        dirty.insert(index)
-        isDirty = true
         return index
     }
 

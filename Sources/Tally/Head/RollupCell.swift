@@ -4,7 +4,11 @@ struct RollupCell: Equatable {
     var count: UInt64 = 0
     /// Events that carried a value; `sum`, `min` and `max` are over those.
     var valueCount: UInt64 = 0
+    /// The sum of values as a double-double: `sum + sumLow` carries about 106 bits, so the
+    /// rounded total (``total``) does not depend on the order in which values and cells were
+    /// added: merging segments (queries, compaction) gives the same answer bit for bit.
     var sum: Double = 0
+    var sumLow: Double = 0
     var min: Double = .infinity
     var max: Double = -.infinity
     /// Distinct units; `nil` until an event with a unit arrives.
@@ -15,7 +19,7 @@ struct RollupCell: Equatable {
         count += 1
         if let value {
             valueCount += 1
-            sum += value
+            addToSum(value, 0)
             if value < min { min = value }
             if value > max { max = value }
         }
@@ -35,12 +39,33 @@ struct RollupCell: Equatable {
         return units!.approximateByteSize - before
     }
 
+    /// The sum of values, rounded once.
+    var total: Double { sum + sumLow }
+
+    /// Adds the double-double `high + low` (Knuth's TwoSum, then renormalisation).
+    @inline(__always)
+    private mutating func addToSum(_ high: Double, _ low: Double) {
+        let s = sum + high
+        guard s.isFinite else {  // overflow: the error terms would be NaN; IEEE semantics from here
+            sum = s + low
+            sumLow = 0
+            return
+        }
+        let v = s - sum
+        let error = (sum - (s - v)) + (high - v)
+        let l = sumLow + low + error
+        sum = s + l
+        sumLow = l - (sum - s)
+    }
+
     mutating func merge(_ other: RollupCell) {
         count += other.count
-        valueCount += other.valueCount
-        sum += other.sum
-        if other.min < min { min = other.min }
-        if other.max > max { max = other.max }
+        if other.valueCount > 0 {
+            valueCount += other.valueCount
+            addToSum(other.sum, other.sumLow)
+            if other.min < min { min = other.min }
+            if other.max > max { max = other.max }
+        }
         if let sketch = other.units {
             if units == nil { units = sketch } else { units!.merge(sketch) }
         }

@@ -20,6 +20,8 @@ struct LineInput {
     private var start = 0
     private var atEOF = false
     private(set) var bytesRead: UInt64 = 0
+    /// Bytes of the lines returned so far (with their newlines).
+    var bytesConsumed: UInt64 { bytesRead - UInt64(buffer.count - start) }
     let totalBytes: UInt64?
 
     init(path: String) throws {

@@ -98,7 +98,7 @@ extension Tally {
             if pending.lineCount == options.batchSize {
                 try commit(&pending, summary: &summary, path: path, options: options)
                 options.progress?(ImportProgress(
-                    bytesRead: input.bytesRead, totalBytes: input.totalBytes, events: summary.events,
+                    bytesRead: input.bytesConsumed, totalBytes: input.totalBytes, events: summary.events,
                     batches: summary.batches))
             }
         }

@@ -55,6 +55,19 @@ enum Validator {
         return problems
     }
 
+    /// What a logged batch must satisfy to be replayed (rule W6): the checks whose failure could
+    /// make the engine misbehave. The batch was fully validated before it was logged, and its
+    /// frame is checksummed, so names are not checked again (that was a third of reopen time).
+    static func isReplayable(_ batch: EventBatch) -> Bool {
+        for i in 0..<batch.count {
+            guard Limits.timestampRange.contains(batch.timestamps[i]),
+                  !batch.hasValue[i] || batch.values[i].isFinite,
+                  batch.dimensionRange(of: i).count <= Limits.maxDimensionsPerEvent
+            else { return false }
+        }
+        return true
+    }
+
     /// Metric names and dimension keys: 1…64 bytes of `[A-Za-z0-9_.:-]`.
     static func checkName(_ name: String) -> String? {
         let utf8 = name.utf8

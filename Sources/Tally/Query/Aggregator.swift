@@ -45,10 +45,10 @@ struct Aggregator {
     }
 
     /// Merges the partial result of one source: `local[(group, slot)]` with `groupValues[group]`.
-    mutating func merge(_ local: [LocalKey: RollupCell], groupValues: [[String?]], bucketWidth: Int64) {
-        guard !local.isEmpty else { return }
+    mutating func merge(_ local: LocalAccumulator, groupValues: [[String?]], bucketWidth: Int64) {
+        guard !local.cells.isEmpty else { return }
         coarsestBucket = max(coarsestBucket, bucketWidth)
-        for (key, cell) in local {
+        for (key, cell) in zip(local.keys, local.cells) {
             groups[GroupKey(slot: key.slot, values: groupValues[key.group]), default: RollupCell()].merge(cell)
         }
     }
@@ -62,7 +62,7 @@ struct Aggregator {
         let rows = groups.map { key, cell in
             QueryRow(
                 time: slotWidth == nil ? nil : key.slot, dimensions: key.values, count: cell.count,
-                valueCount: cell.valueCount, sum: cell.sum,
+                valueCount: cell.valueCount, sum: cell.total,
                 min: cell.valueCount > 0 ? cell.min : nil, max: cell.valueCount > 0 ? cell.max : nil,
                 units: wantsUnits ? (cell.units?.estimate() ?? 0) : nil)
         }.sorted(by: Aggregator.rowOrder)
@@ -80,5 +80,31 @@ struct Aggregator {
             return x < y
         }
         return false
+    }
+}
+
+/// One source's partial result by (local group, slot). Rows of a series come sorted by bucket,
+/// so consecutive rows usually fall in the same slot: the last key is checked before hashing.
+struct LocalAccumulator {
+    private(set) var keys: [Aggregator.LocalKey] = []
+    private(set) var cells: [RollupCell] = []
+    private var index: [Aggregator.LocalKey: Int] = [:]
+    private var lastKey = Aggregator.LocalKey(group: -1, slot: 0)
+    private var lastIndex = -1
+
+    @inline(__always)
+    mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey) {
+        if key != lastKey {
+            if let existing = index[key] {
+                lastIndex = existing
+            } else {
+                lastIndex = cells.count
+                index[key] = lastIndex
+                keys.append(key)
+                cells.append(RollupCell())
+            }
+            lastKey = key
+        }
+        cells[lastIndex].merge(cell)
     }
 }

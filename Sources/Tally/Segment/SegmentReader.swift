@@ -24,7 +24,8 @@ struct SegmentReader {
         /// Per row: bucket start (ms).
         var buckets: [Int64]
         var counts: [UInt64]
-        /// Present when values were requested and the metric has values.
+        /// Present when values were requested and the metric has values. `sums` holds two
+        /// doubles per row (high and low part of a double-double).
         var valueCounts: [UInt64]?
         var sums: [Double]?
         var minimums: [Double]?
@@ -38,7 +39,8 @@ struct SegmentReader {
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
                 cell.valueCount = valueCounts[row]
-                cell.sum = sums![row]
+                cell.sum = sums![2 * row]
+                cell.sumLow = sums![2 * row + 1]
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
@@ -162,7 +164,7 @@ struct SegmentReader {
             }
             try finish(reader, valueAt)
             result.valueCounts = valueCounts
-            result.sums = try readDoubles(block(.sums), rows)
+            result.sums = try readDoubles(block(.sums), 2 * rows)
             result.minimums = try readDoubles(block(.minimums), rows)
             result.maximums = try readDoubles(block(.maximums), rows)
         }

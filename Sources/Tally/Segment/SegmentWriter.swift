@@ -87,6 +87,7 @@ enum SegmentWriter {
                 valueCounts.writeVarint(row.cell.valueCount)
                 let empty = row.cell.valueCount == 0
                 sums.writeDouble(empty ? 0 : row.cell.sum)
+                sums.writeDouble(empty ? 0 : row.cell.sumLow)
                 minimums.writeDouble(empty ? 0 : row.cell.min)
                 maximums.writeDouble(empty ? 0 : row.cell.max)
             }

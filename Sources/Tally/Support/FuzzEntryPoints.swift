@@ -24,7 +24,7 @@
             guard let scan = try? WALReader.scan(file, expectedSalt: expected) else { continue }
             for record in scan.records {
                 guard let batch = BatchRecord.decode(record.payload) else { continue }
-                _ = Validator.problems(in: batch.events, limits: Limits.replay)
+                _ = Validator.isReplayable(batch.events)
             }
         }
     }
@@ -36,7 +36,7 @@
         guard let record = BatchRecord.decode(input) else { return }
         let encoded = record.encode()
         precondition(BatchRecord.decode(encoded)?.encode() == encoded, "batch record does not re-encode canonically")
-        guard Validator.problems(in: record.events, limits: Limits.replay).isEmpty else { return }
+        guard Validator.isReplayable(record.events) else { return }
         var head = Head(bucketMilliseconds: Granularity.hour.milliseconds)
         var experiments = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
         _ = head.apply(record.events, horizon: .min)

@@ -39,4 +39,14 @@ enum DatabaseProbe {
         importer.kill(SIGKILL)
         _ = importer.wait()
     }
+
+    /// A `tally import` from a pipe that has committed `lines` (one batch) into `database` and
+    /// keeps the writer's lock until it is killed (the caller kills it).
+    static func writerHoldingTheLock(on database: String, committing lines: ArraySlice<String>) throws -> RunningTally {
+        let before = try eventsIngested(database) ?? 0
+        let writer = try RunningTally(["import", database, "-", "--batch-size", String(lines.count)], stdin: .pipe)
+        try writer.write(Array((lines.joined(separator: "\n") + "\n").utf8))
+        try waitForEventsIngested(database, equalTo: before + lines.count)
+        return writer
+    }
 }

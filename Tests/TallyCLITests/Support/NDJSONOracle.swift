@@ -78,8 +78,15 @@ enum NDJSONOracle {
             return OracleEvent(
                 timestamp: (object["ts"] as! NSNumber).int64Value, metric: object["metric"] as! String,
                 unit: object["unit"] as? String, dimensions: object["dims"] as? [String: String] ?? [:],
-                value: (object["value"] as? NSNumber)?.doubleValue)
+                value: exactDouble(object["value"]))
         }
+    }
+
+    /// A number from `JSONSerialization` as the nearest `Double` to its decimal text. (On Linux
+    /// `JSONSerialization` returns many fractions as `NSDecimalNumber`, whose `doubleValue` may be
+    /// off by a unit in the last place; its `stringValue` keeps the digits.)
+    static func exactDouble(_ value: Any?) -> Double? {
+        (value as? NSNumber).flatMap { Double($0.stringValue) }
     }
 
     /// The rows `spec` should produce over `events`, in a database of bucket `bucket` ms.

@@ -101,6 +101,46 @@ import TallyTesting
     }
 }
 
+/// `Tally.walRecords(databasePath:)` shows a log that opening refuses.
+@Suite struct WALInspectionTests {
+    @Test func aDamagedLogCanBeListedWithoutOpening() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        for index in 0..<3 { try db.ingest(Fixtures.taggedBatch(index, size: 5)) }
+        let disk = fileSystem.processCrash()
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        var wal = disk.snapshotFiles()[walPath]!
+        wal[WALFormat.fileHeaderSize + WALFormat.frameHeaderSize + 2] ^= 0x10
+        disk.setContents(wal, atPath: walPath)
+        #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(disk)) }
+        let listing = try Tally.walRecords(databasePath: Fixtures.path, fileSystem: disk)
+        #expect(listing.records.isEmpty)
+        #expect(listing.ending.contains("CORRUPT at offset \(WALFormat.fileHeaderSize)"))
+    }
+}
+
+/// Rule W6: a checksummed record whose content could not have been logged is corruption.
+@Suite struct WALReplayValidationTests {
+    @Test func aForgedRecordWithAnImpossibleTimestampIsCorruption() throws {
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        try db.ingest(Fixtures.taggedBatch(0, size: 3))
+        let disk = fileSystem.processCrash()
+        let walPath = WALFormat.path(forDatabase: Fixtures.path)
+        var wal = disk.snapshotFiles()[walPath]!
+        let salt = WALFormat.decodeFileHeader(wal)!
+        var forged = EventBatchBuilder.build([Event(timestamp: 0, metric: "m")])
+        forged.timestamps[0] = -1
+        let offset = UInt64(wal.count)
+        wal += WALFormat.encodeFrame(
+            type: .batch, payload: BatchRecord(batchID: nil, ingestTime: 0, events: forged).encode(), salt: salt,
+            syncedOffset: offset)
+        disk.setContents(wal, atPath: walPath)
+        let error = #expect(throws: TallyError.self) { try Tally.open(at: Fixtures.path, options: Fixtures.options(disk)) }
+        #expect(error?.code == .corruption && error?.offset == offset)
+    }
+}
+
 /// Regressions found by the bit-flip sweep (issue 7, procedure 5): damage the old rules took for
 /// a torn write, silently dropping acknowledged batches.
 @Suite struct WALDamageTests {
