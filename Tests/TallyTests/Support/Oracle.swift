@@ -19,28 +19,7 @@ enum Oracle {
 
     /// Same rule as the engine: an event counts when its bucket starts in [from, to).
     static func answer(_ query: Query, events: [Event], bucket: Int64) -> [Key: Expected] {
-        var result: [Key: Expected] = [:]
-        for event in events where event.metric == query.metric {
-            let bucketStart = floorDiv(event.timestamp, bucket)
-            if let from = query.from, bucketStart < from { continue }
-            if let to = query.to, bucketStart >= to { continue }
-            guard query.filters.allSatisfy({ key, values in event.dimensions[key].map(values.contains) ?? false })
-            else { continue }
-            let time: Int64?
-            if case .milliseconds(let width) = query.every { time = floorDiv(bucketStart, width) } else { time = nil }
-            let key = Key(time: time, dimensions: query.groupBy.map { event.dimensions[$0] })
-            var entry = result[key, default: Expected()]
-            entry.count += 1
-            if let value = event.value {
-                entry.valueCount += 1
-                entry.sum += value
-                entry.min = Swift.min(entry.min ?? value, value)
-                entry.max = Swift.max(entry.max ?? value, value)
-            }
-            if let unit = event.unit { entry.units.insert(unit) }
-            result[key] = entry
-        }
-        return result
+        answer(query, events: events, bucketOf: { _ in bucket })
     }
 
     /// Floors to the engine's grid (origin 1970-01-05, a Monday).
@@ -75,5 +54,38 @@ enum Oracle {
         }
         for key in expected.keys where !seen.contains(key) { problems.append("missing row \(key)") }
         return problems
+    }
+}
+
+extension Oracle {
+    /// The oracle with a bucket width per event (downsampled partitions): an event counts when its
+    /// bucket starts in [from, to); with `every` finer than its bucket it is reported at the
+    /// bucket's start, as the engine does.
+    static func answer(_ query: Query, events: [Event], bucketOf: (Int64) -> Int64) -> [Key: Expected] {
+        var result: [Key: Expected] = [:]
+        for event in events where event.metric == query.metric {
+            let width = bucketOf(event.timestamp)
+            let bucketStart = floorDiv(event.timestamp, width)
+            if let from = query.from, bucketStart < from { continue }
+            if let to = query.to, bucketStart >= to { continue }
+            guard query.filters.allSatisfy({ key, values in event.dimensions[key].map(values.contains) ?? false })
+            else { continue }
+            var time: Int64?
+            if case .milliseconds(let every) = query.every {
+                time = width > every ? bucketStart : floorDiv(bucketStart, every)
+            }
+            let key = Key(time: time, dimensions: query.groupBy.map { event.dimensions[$0] })
+            var entry = result[key, default: Expected()]
+            entry.count += 1
+            if let value = event.value {
+                entry.valueCount += 1
+                entry.sum += value
+                entry.min = Swift.min(entry.min ?? value, value)
+                entry.max = Swift.max(entry.max ?? value, value)
+            }
+            if let unit = event.unit { entry.units.insert(unit) }
+            result[key] = entry
+        }
+        return result
     }
 }
