@@ -100,6 +100,23 @@ public final class SimulatedFileSystem: FileSystem, Sendable {
         }
     }
 
+    /// Like ``renameFile(atPath:to:)``, but throws `.io` with `EEXIST` and changes nothing when
+    /// `destination` exists. Counted, faulted and crashed as a `rename`.
+    public func moveFileIfAbsent(atPath source: String, to destination: String) throws {
+        try state.withLock { state in
+            try state.perform(.rename, paths: [source, destination]) { state in
+                guard let id = state.names[source] else {
+                    throw FileSystemState.error("link", path: source, errno: ENOENT)
+                }
+                guard state.names[destination] == nil else {
+                    throw FileSystemState.error("link", path: destination, errno: EEXIST)
+                }
+                state.names[source] = nil
+                state.replaceName(destination, with: id)
+            }
+        }
+    }
+
     public func syncDirectory(containing path: String) throws {
         try state.withLock { state in
             try state.perform(.syncDirectory, paths: [path]) { state in

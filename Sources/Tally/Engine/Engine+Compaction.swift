@@ -64,6 +64,7 @@ extension Engine {
             if fileSystem.fileExists(atPath: path + ".compacting") {
                 try fileSystem.removeFile(atPath: path + ".compacting")
             }
+            try removeCreationLeftovers(path: path, fileSystem: fileSystem)
             return engine
         }
         throw TallyError(.io, "the database file kept being replaced while it was being opened; try again", path: path)

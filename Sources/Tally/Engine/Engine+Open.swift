@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Opening: create a new database atomically, or load one and recover (format-spec.md, rules R1–R6).
 ///
 /// - R1. Leftover temporaries (`<db>.creating`, `<db>.compacting`) are removed by a writer
@@ -14,9 +20,6 @@ extension Engine {
     static func open(path: String, options: Options) throws -> Engine {
         try validate(options)
         let fileSystem = options.fileSystem
-        if !options.readOnly, fileSystem.fileExists(atPath: path + ".creating") {
-            try fileSystem.removeFile(atPath: path + ".creating")
-        }
         if !fileSystem.fileExists(atPath: path) {
             guard options.createIfMissing, !options.readOnly else {
                 throw TallyError(.notFound, "no database at this path", path: path)
@@ -59,7 +62,8 @@ extension Engine {
     }
 
     /// Writes header, an empty catalog and the first superblock to `<db>.creating`, syncs,
-    /// and renames it into place, so a database file either is complete or does not exist.
+    /// and moves it into place if no file took the name meanwhile, so a database file either is
+    /// complete or does not exist, and concurrent creators agree on one file.
     private static func create(path: String, options: Options) throws {
         let fileSystem = options.fileSystem
         let header = FileHeader(
@@ -77,13 +81,33 @@ extension Engine {
         let slot = Int(Superblock.slotOffsets[Superblock.slot(for: 1)])
         bytes.replaceSubrange(slot..<slot + Superblock.encodedSize, with: superblock.encode())
         bytes.append(contentsOf: catalogBlock)
-        let temporary = path + ".creating"
+        // A temporary of its own, published without replacing: several processes may create
+        // the same database at once, and exactly one file must win, never one that a writer
+        // already locked (rule R1).
+        let temporary = path + ".creating-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let file = try fileSystem.openFile(atPath: temporary, mode: .truncate)
-        try file.write(bytes, at: 0)
-        try file.sync()
-        file.close()
-        try fileSystem.renameFile(atPath: temporary, to: path)
+        do {
+            try file.write(bytes, at: 0)
+            try file.sync()
+            file.close()
+            try fileSystem.moveFileIfAbsent(atPath: temporary, to: path)
+        } catch let error as TallyError where error.osErrno == EEXIST || (error.osErrno == ENOENT && fileSystem.fileExists(atPath: path)) {
+            // Another process created it first (and a writer of it may have swept our temporary).
+            file.close()
+            try? fileSystem.removeFile(atPath: temporary)
+        }
         try fileSystem.syncDirectory(containing: path)
+    }
+
+    /// Removes the temporaries of creations that did not complete (`NAME.creating-*`, and
+    /// `NAME.creating` of older versions). Caller holds the database's lock: a creation still
+    /// in progress then only loses its temporary and opens the database that exists.
+    static func removeCreationLeftovers(path: String, fileSystem: any FileSystem) throws {
+        let prefix = Paths.fileName(of: path) + ".creating"
+        let directory = Paths.directory(of: path)
+        for name in try fileSystem.contentsOfDirectory(atPath: directory) where name.hasPrefix(prefix) {
+            try fileSystem.removeFile(atPath: directory == "/" ? "/" + name : directory + "/" + name)
+        }
     }
 
     /// Reads header, superblocks and catalog (rules R2–R4).

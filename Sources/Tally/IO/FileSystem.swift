@@ -15,6 +15,11 @@ public protocol FileSystem: Sendable {
     func removeFile(atPath path: String) throws
     /// Atomically replaces `destination` with `source` (POSIX `rename`).
     func renameFile(atPath source: String, to destination: String) throws
+    /// Atomically gives the file at `source` the name `destination` only if no file has that
+    /// name, and removes the name `source` (POSIX `link` then `unlink`). Throws ``TallyError/Code/io``
+    /// with `EEXIST`, changing nothing, when `destination` exists. Creating a database publishes
+    /// it this way, so that two processes creating it at once never replace each other's file.
+    func moveFileIfAbsent(atPath source: String, to destination: String) throws
     /// Makes the directory entries of the directory holding `path` durable (`fsync` on the directory).
     func syncDirectory(containing path: String) throws
     /// The names (not paths) of the entries of `directory`.
@@ -50,6 +55,17 @@ public protocol FileHandle: AnyObject, Sendable {
     /// Throws ``TallyError/Code/locked`` naming the holder when another handle holds it.
     func lockExclusive() throws
     func close()
+}
+
+extension FileSystem {
+    /// For file systems written before ``moveFileIfAbsent(atPath:to:)`` existed: NOT atomic (a
+    /// check, then a rename), so two processes creating one database at once may both succeed.
+    public func moveFileIfAbsent(atPath source: String, to destination: String) throws {
+        if fileExists(atPath: destination) {
+            throw TallyError(.io, "rename refused: the destination exists", path: destination, osErrno: 17)
+        }
+        try renameFile(atPath: source, to: destination)
+    }
 }
 
 extension FileHandle {

@@ -41,6 +41,20 @@ public struct POSIXFileSystem: FileSystem {
         }
     }
 
+    public func moveFileIfAbsent(atPath source: String, to destination: String) throws {
+        if Glibc.link(source, destination) != 0 {
+            let code = errno
+            // File systems without hard links: fall back to a check and a rename.
+            guard code == EPERM || code == ENOTSUP || code == EOPNOTSUPP else {
+                throw POSIXFileSystem.error("link", path: code == EEXIST ? destination : source, errno: code)
+            }
+            if access(destination, F_OK) == 0 { throw POSIXFileSystem.error("link", path: destination, errno: EEXIST) }
+            try renameFile(atPath: source, to: destination)
+            return
+        }
+        try removeFile(atPath: source)
+    }
+
     public func syncDirectory(containing path: String) throws {
         let directory = Paths.directory(of: path)
         let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -113,8 +113,9 @@ struct CrashWorkloadRunner {
                 problems.append("batch \(key) was accepted again after recovery")
             }
             // Leftovers are swept (R1) and a stale log is gone (W2).
-            for leftover in [Fixtures.path + ".creating", Fixtures.path + ".compacting"] where disk.fileExists(atPath: leftover) {
-                problems.append("leftover \(leftover) was not removed")
+            for name in try disk.contentsOfDirectory(atPath: "/db")
+            where name.hasPrefix("test.tally.creating") || name == "test.tally.compacting" {
+                problems.append("leftover \(name) was not removed")
             }
             return problems
         } catch {
