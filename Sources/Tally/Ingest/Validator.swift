@@ -58,12 +58,31 @@ enum Validator {
     /// What a logged batch must satisfy to be replayed (rule W6): the checks whose failure could
     /// make the engine misbehave. The batch was fully validated before it was logged, and its
     /// frame is checksummed, so names are not checked again (that was a third of reopen time).
+    ///
+    /// Dimension keys must also be distinct within each event, or the record would be flushed
+    /// into a segment breaking rule S3 (found by FuzzBatchRecord). That is checked cheaply: the
+    /// few distinct strings used as keys or metrics are checked as names once per batch (so they
+    /// are ASCII, and equal as `String`s only when equal as bytes), the string table must not
+    /// hold one of them twice, and within each event key indices must differ.
     static func isReplayable(_ batch: EventBatch) -> Bool {
+        var isName = [Bool](repeating: false, count: batch.strings.count)
+        for key in batch.dimensionKeys where Int(key) < isName.count { isName[Int(key)] = true }
+        for metric in batch.metrics where Int(metric) < isName.count { isName[Int(metric)] = true }
+        var names = Set<String>()
+        for (index, used) in isName.enumerated() where used {
+            guard checkName(batch.strings[index]) == nil, names.insert(batch.strings[index]).inserted else { return false }
+        }
         for i in 0..<batch.count {
+            let dimensions = batch.dimensionRange(of: i)
             guard Limits.timestampRange.contains(batch.timestamps[i]),
                   !batch.hasValue[i] || batch.values[i].isFinite,
-                  batch.dimensionRange(of: i).count <= Limits.maxDimensionsPerEvent
+                  dimensions.count <= Limits.maxDimensionsPerEvent
             else { return false }
+            for d in dimensions {
+                for earlier in dimensions.lowerBound..<d where batch.dimensionKeys[earlier] == batch.dimensionKeys[d] {
+                    return false
+                }
+            }
         }
         return true
     }

@@ -38,4 +38,19 @@ import Testing
         let loaded = state.load(Array(input.dropFirst(2)))
         #expect(!loaded)
     }
+
+    /// FuzzBatchRecord: replay checked only times, values and dimension counts, so a logged
+    /// record repeating a dimension key (two empty keys here) was replayed and would have been
+    /// flushed into a segment breaking rule S3. Replay now checks the names it uses and that
+    /// keys differ within each event (W6).
+    @Test func aLoggedRecordRepeatingADimensionKeyIsNotReplayed() throws {
+        let input = Self.bytes("ARP83rEAxH17S6bXUmdug74AxML0oAEAAA8KSW50ZXJJbWVudANleHAHdmFyaQoOAQAAAAAAAB5zdXJlBXhzMS0xBWJhdGNoBDEtczEGc3RyZWFtATEDckVsAnUwAnUxAnUyBGNvbnYFnoOfaAQGAAIAAQIDAAoMAQAAAAAAAOA/AgYHCAnAqQcKDQEAAAAAAAD4PwIICQYHwIkHCg4BAAAAAAAABEACBgcIAf3SDg4GAQAAAAAAkFZAAA==")
+        FuzzEntryPoints.batchRecord(input)
+        let record = try #require(BatchRecord.decode(input))
+        #expect(!Validator.isReplayable(record.events))
+        var valid = EventBatchBuilder.build([Event(timestamp: 1, metric: "m", dimensions: ["a": "x", "b": "y"])])
+        #expect(Validator.isReplayable(valid))
+        valid.dimensionKeys[1] = valid.dimensionKeys[0]
+        #expect(!Validator.isReplayable(valid))
+    }
 }
