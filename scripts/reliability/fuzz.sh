@@ -31,7 +31,7 @@ rm -rf "$seeds" && mkdir -p "$seeds"
 status=0
 for target in "${targets[@]}"; do
     swift build --package-path Fuzz --product "$target" --scratch-path "$scratch" \
-        --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E "error|Compiling|Build complete" | tail -1 >&2
+        --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address 2>&1 | { grep -E "error|Compiling|complete" || true; } | tail -1 >&2
     corpus="$scratch/corpus/$target"
     artifacts="$scratch/artifacts/$target"
     mkdir -p "$corpus" "$artifacts"
