@@ -145,9 +145,13 @@ extension Engine {
 struct LocalGrouping {
     private var ids: [[Int32]: Int] = [:]
     private var tuples: [[Int32]] = []
+    /// The group of the empty tuple (queries without group-by), once met: found without hashing.
+    private var emptyTuple: Int?
 
     mutating func group(for values: [Int32]) -> Int {
+        if values.isEmpty, let emptyTuple { return emptyTuple }
         if let id = ids[values] { return id }
+        if values.isEmpty { emptyTuple = tuples.count }
         ids[values] = tuples.count
         tuples.append(values)
         return tuples.count - 1

@@ -196,6 +196,9 @@ struct SegmentReader {
     private func readSeries(_ reader: inout ByteReader, count: Int, stringCount: Int, at: UInt64) throws -> SeriesTable {
         var table = SeriesTable()
         table.start.reserveCapacity(count + 1)
+        // Each pair takes at least two bytes of the block.
+        table.keys.reserveCapacity(reader.remaining / 2)
+        table.values.reserveCapacity(reader.remaining / 2)
         for _ in 0..<count {
             guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
                 throw corrupt("series entry is malformed", at: at)
