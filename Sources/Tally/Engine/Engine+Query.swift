@@ -66,8 +66,9 @@ extension Engine {
     private func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
         let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
         let cached = try cachedSegment(segment, reader: reader)
-        guard let metric = cached.footer.metrics.first(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
+        guard let metricIndex = cached.footer.metrics.firstIndex(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
         else { return }
+        let metric = cached.footer.metrics[metricIndex]
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
         let matcher = SeriesMatcher(query: aggregator.query) { cached.index[$0] }
         guard matcher.canMatch else { return }
@@ -81,26 +82,37 @@ extension Engine {
             }
         } else {
             let zones = ZoneFilter(query: aggregator.query, index: cached.index)
-            for rowGroup in metric.groups
+            for (groupIndex, rowGroup) in metric.groups.enumerated()
             where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
                 && zones.admits(rowGroup, dictionary: cached.dictionary) {
-                try scan(rowGroup, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
+                let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
+                try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
                          grouping: &grouping, into: &local, aggregator: aggregator)
             }
         }
         aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
     }
 
+    /// Accumulates one row group; `key` names it in the column cache (its `columns` is set here).
     private func scan(
-        _ rowGroup: SegmentFooter.RowGroup, of segment: SegmentInfo, reader: SegmentReader, footer: SegmentFooter,
-        matcher: SeriesMatcher, grouping: inout LocalGrouping, into local: inout LocalAccumulator, aggregator: Aggregator
+        _ rowGroup: SegmentFooter.RowGroup, at key: ColumnCache.Key, of segment: SegmentInfo, reader: SegmentReader,
+        footer: SegmentFooter, matcher: SeriesMatcher, grouping: inout LocalGrouping, into local: inout LocalAccumulator,
+        aggregator: Aggregator
     ) throws {
         var columns: SegmentReader.Columns = []
         let measures = aggregator.query.measures
         if !measures.isDisjoint(with: [.sum, .min, .max, .mean]) { columns.insert(.values) }
         if aggregator.wantsUnits { columns.insert(.sketches) }
         if !matcher.matchesAllIntoOneGroup { columns.insert(.series) }
-        let data = try reader.readColumns(rowGroup, footer: footer, columns: columns)
+        var key = key
+        key.columns = columns.rawValue
+        let data: SegmentReader.MetricColumns
+        if let cached = columnCache.withLock({ $0.columns(for: key) }) {
+            data = cached
+        } else {
+            data = try reader.readColumns(rowGroup, footer: footer, columns: columns)
+            columnCache.withLock { $0.insert(data, for: key) }
+        }
         func accumulate(rows: Range<Int>, group: Int) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
