@@ -34,6 +34,9 @@ public struct Options: Sendable {
     public var durability: Durability = .full
     /// The in-memory rollups are written to a segment when they outgrow this budget.
     public var memoryBudgetBytes = 64 << 20
+    /// Decoded row groups of segments kept in memory for later queries (0: none). Repeated
+    /// queries over the same data then skip reading and decompressing it.
+    public var queryCacheBytes = 64 << 20
     /// The head is flushed when the write-ahead log grows past this size.
     public var walBudgetBytes = 256 << 20
     public var limits = Limits()

@@ -39,6 +39,7 @@ extension Engine {
         catalog = newCatalog
         let live = Set(newCatalog.segments.map(\.id))
         segmentCache.withLock { cache in cache = cache.filter { live.contains($0.key) } }
+        columnCache.withLock { $0.keepOnly(segments: live) }
     }
 }
 

@@ -66,19 +66,53 @@ extension Engine {
     private func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
         let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
         let cached = try cachedSegment(segment, reader: reader)
-        guard let metric = cached.footer.metrics.first(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
+        guard let metricIndex = cached.footer.metrics.firstIndex(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
         else { return }
+        let metric = cached.footer.metrics[metricIndex]
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
         let matcher = SeriesMatcher(query: aggregator.query) { cached.index[$0] }
         guard matcher.canMatch else { return }
+        var grouping = LocalGrouping()
+        var local = LocalAccumulator()
+        if matcher.matchesAllIntoOneGroup && !aggregator.wantsUnits {
+            // Rule S8: the per-bucket totals answer without reading any row.
+            let group = grouping.group(for: [])
+            for (bucket, cell) in try reader.readTotals(metric, footer: cached.footer) where aggregator.includes(bucket: bucket) {
+                local.add(cell, at: Aggregator.LocalKey(group: group, slot: aggregator.slot(of: bucket, width: segment.bucketMilliseconds)))
+            }
+        } else {
+            let zones = ZoneFilter(query: aggregator.query, index: cached.index)
+            for (groupIndex, rowGroup) in metric.groups.enumerated()
+            where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
+                && zones.admits(rowGroup, dictionary: cached.dictionary) {
+                let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
+                try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
+                         grouping: &grouping, into: &local, aggregator: aggregator)
+            }
+        }
+        aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
+    }
+
+    /// Accumulates one row group; `key` names it in the column cache (its `columns` is set here).
+    private func scan(
+        _ rowGroup: SegmentFooter.RowGroup, at key: ColumnCache.Key, of segment: SegmentInfo, reader: SegmentReader,
+        footer: SegmentFooter, matcher: SeriesMatcher, grouping: inout LocalGrouping, into local: inout LocalAccumulator,
+        aggregator: Aggregator
+    ) throws {
         var columns: SegmentReader.Columns = []
         let measures = aggregator.query.measures
         if !measures.isDisjoint(with: [.sum, .min, .max, .mean]) { columns.insert(.values) }
         if aggregator.wantsUnits { columns.insert(.sketches) }
         if !matcher.matchesAllIntoOneGroup { columns.insert(.series) }
-        let data = try reader.readColumns(metric, footer: cached.footer, columns: columns)
-        var grouping = LocalGrouping()
-        var local = LocalAccumulator()
+        var key = key
+        key.columns = columns.rawValue
+        let data: SegmentReader.MetricColumns
+        if let cached = columnCache.withLock({ $0.columns(for: key) }) {
+            data = cached
+        } else {
+            data = try reader.readColumns(rowGroup, footer: footer, columns: columns)
+            columnCache.withLock { $0.insert(data, for: key) }
+        }
         func accumulate(rows: Range<Int>, group: Int) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
@@ -86,18 +120,17 @@ extension Engine {
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
-        } else {
-            var row = 0
-            for (seriesIndex, run) in data.seriesRuns.enumerated() {
-                defer { row += run }
-                let pairs = data.series.pairs(of: seriesIndex)
-                guard let values = matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs])
-                else { continue }
-                accumulate(rows: row..<row + run, group: grouping.group(for: values))
-            }
+            accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []))
+            return
         }
-        aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
+        var row = 0
+        for (seriesIndex, run) in data.seriesRuns.enumerated() {
+            defer { row += run }
+            let pairs = data.series.pairs(of: seriesIndex)
+            guard let values = matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs])
+            else { continue }
+            accumulate(rows: row..<row + run, group: grouping.group(for: values))
+        }
     }
 
     /// Segments whose footer and dictionary stay decoded in memory.
@@ -124,9 +157,13 @@ extension Engine {
 struct LocalGrouping {
     private var ids: [[Int32]: Int] = [:]
     private var tuples: [[Int32]] = []
+    /// The group of the empty tuple (queries without group-by), once met: found without hashing.
+    private var emptyTuple: Int?
 
     mutating func group(for values: [Int32]) -> Int {
+        if values.isEmpty, let emptyTuple { return emptyTuple }
         if let id = ids[values] { return id }
+        if values.isEmpty { emptyTuple = tuples.count }
         ids[values] = tuples.count
         tuples.append(values)
         return tuples.count - 1

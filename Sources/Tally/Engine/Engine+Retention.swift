@@ -88,6 +88,8 @@ extension Engine {
         segmentCache.withLock { cache in
             for id in droppedIDs { cache[id] = nil }
         }
+        let live = Set(catalog.segments.map(\.id))
+        columnCache.withLock { $0.keepOnly(segments: live) }
         try crashPoint(.retentionCommitted)
         return result
     }

@@ -32,7 +32,9 @@ extension Engine {
             do {
                 let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
                 let footer = try reader.readFooter()
-                report.blocksChecked += 2 + footer.metrics.reduce(0) { $0 + $1.columns.filter(\.isPresent).count }
+                report.blocksChecked += 2 + footer.metrics.reduce(0) { total, metric in
+                    total + 1 + metric.groups.reduce(0) { $0 + $1.columns.filter(\.isPresent).count }
+                }
                 let content = try reader.readContent()
                 report.rowsChecked += content.rowCount
                 for message in Engine.invariantViolations(content, segment: segment, footer: footer) {

@@ -37,6 +37,8 @@ final class Engine: @unchecked Sendable {
     var isClosed = false
     /// Decoded segment footers and dictionaries by segment id (guarded by its own lock).
     let segmentCache = Locked<[UInt64: CachedSegment]>([:])
+    /// Decoded row groups (guarded by its own lock).
+    let columnCache: Locked<ColumnCache>
     /// Held for a whole compaction, so that one runs at a time. Taken before `stateLock`, never
     /// while holding it.
     let compactionLock = Lock()
@@ -57,6 +59,7 @@ final class Engine: @unchecked Sendable {
         self.path = path
         self.walPath = WALFormat.path(forDatabase: path)
         self.options = options
+        self.columnCache = Locked(ColumnCache(budgetBytes: max(0, options.queryCacheBytes)))
         self.header = header
         self.fileSystem = options.fileSystem
         self.clock = options.clock

@@ -119,4 +119,5 @@ enum BlockKind: UInt8 {
     case maximums = 11
     case sketches = 12
     case experimentState = 13
+    case metricTotals = 14
 }

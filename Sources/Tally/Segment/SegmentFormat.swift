@@ -1,15 +1,18 @@
 /// A segment's footer: where its blocks are and what they hold (format-spec.md, "Segments").
 ///
 /// A segment is a run of framed blocks (``Block``) appended to the database file: the string
-/// dictionary, then for each metric its column blocks, then this footer as the last block.
+/// dictionary, then for each metric its per-bucket totals and the column blocks of each of its
+/// row groups, then this footer as the last block.
 struct SegmentFooter: Equatable {
-    static let version: UInt32 = 1
-    /// The column blocks of a metric, in the order the footer lists them.
+    static let version: UInt32 = 2
+    /// The column blocks of a row group, in the order the footer lists them.
     static let columnKinds: [BlockKind] = [
         .series, .seriesRuns, .buckets, .counts, .valueCounts, .sums, .minimums, .maximums, .sketches,
     ]
     static let maxMetrics = 1 << 16
     static let maxStrings = 1 << 24
+    /// The writer closes a row group at the first series boundary at or past this many rows.
+    static let rowsPerGroup = 1024
 
     struct BlockRef: Equatable {
         /// Offset from the segment's first byte; length of the framed block. Length 0: absent.
@@ -18,20 +21,45 @@ struct SegmentFooter: Equatable {
         var isPresent: Bool { length > 0 }
     }
 
-    struct Metric: Equatable {
-        var nameIndex: Int
+    /// The smallest and largest value (UTF-8 byte order) of one dimension key among a row
+    /// group's series, as dictionary indices. A group holds no series with the key's value
+    /// outside `[minValue, maxValue]`, and none with the key at all when it has no zone for it.
+    struct Zone: Equatable {
+        var key: Int
+        var minValue: Int
+        var maxValue: Int
+    }
+
+    /// A run of whole series of one metric, with their rows: the unit a query decodes.
+    struct RowGroup: Equatable {
         var rowCount: Int
         var eventCount: UInt64
         var seriesCount: Int
         var minTime: Int64
         var maxTime: Int64
-        /// One per ``SegmentFooter/columnKinds``; value columns are absent when no row has a
-        /// value, the sketch column when no row has a unit.
+        /// One per ``SegmentFooter/columnKinds``; value columns are absent when no row of the
+        /// metric has a value, the sketch column when no row of the metric has a unit.
         var columns: [BlockRef]
+        /// Sorted by key index, each key once.
+        var zones: [Zone]
 
         func column(_ kind: BlockKind) -> BlockRef {
             columns[SegmentFooter.columnKinds.firstIndex(of: kind)!]
         }
+    }
+
+    struct Metric: Equatable {
+        var nameIndex: Int
+        /// Per bucket, the metric's cells merged over every series, without unit sketches.
+        var totals: BlockRef
+        /// In series order: group `g + 1`'s first series follows group `g`'s last.
+        var groups: [RowGroup]
+
+        var rowCount: Int { groups.reduce(0) { $0 + $1.rowCount } }
+        var eventCount: UInt64 { groups.reduce(0) { $0 + $1.eventCount } }
+        var seriesCount: Int { groups.reduce(0) { $0 + $1.seriesCount } }
+        var minTime: Int64 { groups.map(\.minTime).min()! }
+        var maxTime: Int64 { groups.map(\.maxTime).max()! }
     }
 
     var partitionStart: Int64
@@ -51,84 +79,35 @@ struct SegmentFooter: Equatable {
         writer.writeVarint(UInt64(rowCount))
         writer.writeInt64(minTime)
         writer.writeInt64(maxTime)
-        writer.writeVarint(dictionary.offset)
-        writer.writeVarint(dictionary.length)
+        writer.writeRef(dictionary)
         writer.writeVarint(UInt64(stringCount))
         writer.writeVarint(UInt64(metrics.count))
         for metric in metrics {
             writer.writeVarint(UInt64(metric.nameIndex))
-            writer.writeVarint(UInt64(metric.rowCount))
-            writer.writeVarint(metric.eventCount)
-            writer.writeVarint(UInt64(metric.seriesCount))
-            writer.writeInt64(metric.minTime)
-            writer.writeInt64(metric.maxTime)
-            for column in metric.columns {
-                writer.writeVarint(column.offset)
-                writer.writeVarint(column.length)
+            writer.writeRef(metric.totals)
+            writer.writeVarint(UInt64(metric.groups.count))
+            for group in metric.groups {
+                writer.writeVarint(UInt64(group.rowCount))
+                writer.writeVarint(group.eventCount)
+                writer.writeVarint(UInt64(group.seriesCount))
+                writer.writeInt64(group.minTime)
+                writer.writeInt64(group.maxTime)
+                for column in group.columns { writer.writeRef(column) }
+                writer.writeVarint(UInt64(group.zones.count))
+                for zone in group.zones {
+                    writer.writeVarint(UInt64(zone.key))
+                    writer.writeVarint(UInt64(zone.minValue))
+                    writer.writeVarint(UInt64(zone.maxValue))
+                }
             }
         }
         return writer.bytes
     }
+}
 
-    /// Decodes and checks a footer against the segment it ends (`segmentLength` bytes long,
-    /// the footer block occupying the last `footerLength` of them).
-    static func decode(
-        _ bytes: [UInt8], segmentLength: UInt64, footerLength: UInt64, path: String, offset: UInt64
-    ) throws -> SegmentFooter {
-        func corrupt(_ what: String) -> TallyError {
-            TallyError.corruption("segment footer: \(what)", path: path, offset: offset)
-        }
-        let blocksEnd = segmentLength - footerLength
-        func ref(_ reader: inout ByteReader) throws -> BlockRef {
-            guard let start = reader.readVarint(), let length = reader.readVarint() else { throw corrupt("truncated") }
-            guard length == 0 || (length >= UInt64(Block.headerSize) && start <= blocksEnd && length <= blocksEnd - start)
-            else { throw corrupt("block reference out of bounds") }
-            return BlockRef(offset: start, length: length)
-        }
-        var reader = ByteReader(bytes)
-        guard let version = reader.readUInt32() else { throw corrupt("truncated") }
-        guard version == SegmentFooter.version else { throw corrupt("unknown version \(version)") }
-        guard let partitionStart = reader.readInt64(), let bucket = reader.readInt64(),
-              let rowCount = reader.readCount(max: Int(Int32.max)),
-              let minTime = reader.readInt64(), let maxTime = reader.readInt64()
-        else { throw corrupt("truncated") }
-        let dictionary = try ref(&reader)
-        guard let stringCount = reader.readCount(max: maxStrings),
-              let metricCount = reader.readCount(max: min(maxMetrics, reader.remaining))
-        else { throw corrupt("counts out of range") }
-        guard Granularity(milliseconds: bucket) != nil, minTime <= maxTime, dictionary.isPresent,
-              TimeGrid.plausible.contains(partitionStart), TimeGrid.plausible.contains(minTime),
-              TimeGrid.plausible.contains(maxTime)
-        else {
-            throw corrupt("header fields out of range")
-        }
-        var totalEvents: UInt64 = 0
-        var metrics: [Metric] = []
-        var rowsSeen = 0
-        for _ in 0..<metricCount {
-            guard let nameIndex = reader.readCount(max: max(stringCount - 1, 0)), nameIndex < stringCount,
-                  let rows = reader.readCount(max: rowCount), let events = reader.readVarint(),
-                  let seriesCount = reader.readCount(max: max(rows, 0)),
-                  let metricMin = reader.readInt64(), let metricMax = reader.readInt64()
-            else { throw corrupt("metric entry is malformed") }
-            var columns: [BlockRef] = []
-            for _ in columnKinds { columns.append(try ref(&reader)) }
-            let metric = Metric(
-                nameIndex: nameIndex, rowCount: rows, eventCount: events, seriesCount: seriesCount,
-                minTime: metricMin, maxTime: metricMax, columns: columns)
-            totalEvents += min(metric.eventCount, Catalog.maxEventsPerSegment + 1)
-            guard rows > 0, seriesCount > 0, metricMin <= metricMax, totalEvents <= Catalog.maxEventsPerSegment,
-                  TimeGrid.plausible.contains(metricMin), TimeGrid.plausible.contains(metricMax),
-                  metric.column(.series).isPresent, metric.column(.seriesRuns).isPresent,
-                  metric.column(.buckets).isPresent, metric.column(.counts).isPresent
-            else { throw corrupt("metric entry is inconsistent") }
-            rowsSeen += rows
-            metrics.append(metric)
-        }
-        guard reader.isAtEnd, rowsSeen == rowCount else { throw corrupt("row counts do not add up") }
-        return SegmentFooter(
-            partitionStart: partitionStart, bucketMilliseconds: bucket, rowCount: rowCount,
-            minTime: minTime, maxTime: maxTime, dictionary: dictionary, stringCount: stringCount,
-            metrics: metrics)
+extension ByteWriter {
+    fileprivate mutating func writeRef(_ ref: SegmentFooter.BlockRef) {
+        writeVarint(ref.offset)
+        writeVarint(ref.length)
     }
 }

@@ -27,26 +27,33 @@ enum SegmentWriter {
         var footerMetrics: [SegmentFooter.Metric] = []
         var minTime = Int64.max
         var maxTime = Int64.min
+        func append(_ raw: [UInt8], kind: BlockKind) -> SegmentFooter.BlockRef {
+            let block = Block.encode(raw, kind: kind)
+            rawBytes += raw.count
+            defer { output.append(contentsOf: block) }
+            return SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count))
+        }
         for metric in content.metrics {
-            var refs: [SegmentFooter.BlockRef] = []
-            for (kind, raw) in columns(of: metric, dictionary: dictionary, content: content) {
-                guard let raw else {
-                    refs.append(SegmentFooter.BlockRef(offset: 0, length: 0))
-                    continue
-                }
-                let block = Block.encode(raw, kind: kind)
-                rawBytes += raw.count
-                refs.append(SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count)))
-                output.append(contentsOf: block)
+            let totals = append(encodeTotals(of: metric, content: content), kind: .metricTotals)
+            let hasValues = metric.rows.contains { $0.cell.valueCount > 0 }
+            let hasUnits = metric.rows.contains { $0.cell.units != nil }
+            var groups: [SegmentFooter.RowGroup] = []
+            for (seriesRange, rowRange) in rowGroups(of: metric) {
+                let rows = metric.rows[rowRange]
+                let refs = columns(
+                    series: metric.series[seriesRange], rows: rows, hasValues: hasValues, hasUnits: hasUnits,
+                    dictionary: dictionary, content: content
+                ).map { kind, raw in raw.map { append($0, kind: kind) } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
+                groups.append(SegmentFooter.RowGroup(
+                    rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
+                    seriesCount: seriesRange.count, minTime: rows.lazy.map(\.bucket).min()!,
+                    maxTime: rows.lazy.map(\.bucket).max()!, columns: refs,
+                    zones: zones(of: metric.series[seriesRange], dictionary: dictionary)))
             }
-            let buckets = metric.rows.map(\.bucket)
-            let metricMin = buckets.min()!, metricMax = buckets.max()!
-            minTime = min(minTime, metricMin)
-            maxTime = max(maxTime, metricMax)
-            footerMetrics.append(SegmentFooter.Metric(
-                nameIndex: dictionary.index(of: metric.name), rowCount: metric.rows.count,
-                eventCount: metric.rows.reduce(0) { $0 + $1.cell.count }, seriesCount: metric.series.count,
-                minTime: metricMin, maxTime: metricMax, columns: refs))
+            let entry = SegmentFooter.Metric(nameIndex: dictionary.index(of: metric.name), totals: totals, groups: groups)
+            minTime = min(minTime, entry.minTime)
+            maxTime = max(maxTime, entry.maxTime)
+            footerMetrics.append(entry)
         }
         let footer = SegmentFooter(
             partitionStart: content.partitionStart, bucketMilliseconds: content.bucketMilliseconds,
@@ -57,13 +64,86 @@ enum SegmentWriter {
         return Encoded(bytes: output, footerOffset: footerOffset, footer: footer, rawBytes: rawBytes)
     }
 
-    /// The raw (uncompressed) bytes of each column of `metric`, `nil` for an absent column.
+    /// Splits a metric's rows into row groups of whole series: each closes at the first series
+    /// boundary at or past ``SegmentFooter/rowsPerGroup`` rows. Returns series and row ranges.
+    private static func rowGroups(of metric: MetricContent) -> [(series: Range<Int>, rows: Range<Int>)] {
+        var groups: [(series: Range<Int>, rows: Range<Int>)] = []
+        var firstSeries = 0, firstRow = 0
+        for index in 1...metric.rows.count
+        where index == metric.rows.count
+            || (metric.rows[index].series != metric.rows[index - 1].series && index - firstRow >= SegmentFooter.rowsPerGroup) {
+            let lastSeries = metric.rows[index - 1].series
+            groups.append((firstSeries..<lastSeries + 1, firstRow..<index))
+            firstSeries = lastSeries + 1
+            firstRow = index
+        }
+        return groups
+    }
+
+    /// A row group's zones (rule S7), keys in dictionary order.
+    private static func zones(
+        of series: ArraySlice<[DimensionPair]>, dictionary: DictionaryBuilder
+    ) -> [SegmentFooter.Zone] {
+        valueRanges(of: series).map { key, range in
+            SegmentFooter.Zone(
+                key: dictionary.existingIndex(of: key), minValue: dictionary.existingIndex(of: range.low),
+                maxValue: dictionary.existingIndex(of: range.high))
+        }.sorted { $0.key < $1.key }
+    }
+
+    /// Per dimension key of `series`, its smallest and largest value in UTF-8 byte order.
+    static func valueRanges(of series: ArraySlice<[DimensionPair]>) -> [String: (low: String, high: String)] {
+        var ranges: [String: (low: String, high: String)] = [:]
+        for pair in series.joined() {
+            guard let range = ranges[pair.key] else {
+                ranges[pair.key] = (pair.value, pair.value)
+                continue
+            }
+            if pair.value.utf8.lexicographicallyPrecedes(range.low.utf8) { ranges[pair.key]!.low = pair.value }
+            if range.high.utf8.lexicographicallyPrecedes(pair.value.utf8) { ranges[pair.key]!.high = pair.value }
+        }
+        return ranges
+    }
+
+    /// A metric's totals (rule S8): per bucket, in bucket order, the rows' cells merged in row
+    /// order, without unit sketches.
+    static func totals(of rows: [SegmentRow]) -> [(bucket: Int64, cell: RollupCell)] {
+        var totals: [Int64: RollupCell] = [:]
+        for row in rows {
+            var cell = row.cell
+            cell.units = nil
+            totals[row.bucket, default: RollupCell()].merge(cell)
+        }
+        return totals.sorted { $0.key < $1.key }.map { (bucket: $0.key, cell: $0.value) }
+    }
+
+    /// The raw totals block (format-spec.md, "Column encodings").
+    private static func encodeTotals(of metric: MetricContent, content: SegmentContent) -> [UInt8] {
+        let totals = totals(of: metric.rows)
+        var writer = ByteWriter()
+        writer.writeVarint(UInt64(totals.count))
+        for (bucket, cell) in totals {
+            writer.writeVarint(UInt64((bucket - content.partitionStart) / content.bucketMilliseconds))
+            writer.writeVarint(cell.count)
+            writer.writeVarint(cell.valueCount)
+            if cell.valueCount > 0 {
+                writer.writeDouble(cell.sum)
+                writer.writeDouble(cell.sumLow)
+                writer.writeDouble(cell.min)
+                writer.writeDouble(cell.max)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// The raw (uncompressed) bytes of each column of one row group, `nil` for an absent
+    /// column. `rows` refer to series by their index in the metric.
     private static func columns(
-        of metric: MetricContent, dictionary: DictionaryBuilder, content: SegmentContent
+        series seriesList: ArraySlice<[DimensionPair]>, rows: ArraySlice<SegmentRow>, hasValues: Bool, hasUnits: Bool,
+        dictionary: DictionaryBuilder, content: SegmentContent
     ) -> [(BlockKind, [UInt8]?)] {
-        let rows = metric.rows
         var series = ByteWriter()
-        for dimensions in metric.series {
+        for dimensions in seriesList {
             series.writeVarint(UInt64(dimensions.count))
             for pair in dimensions {
                 series.writeVarint(UInt64(dictionary.existingIndex(of: pair.key)))
@@ -71,15 +151,14 @@ enum SegmentWriter {
             }
         }
         var runs = ByteWriter()
-        var runStart = 0
-        for index in 1...rows.count where index == rows.count || rows[index].series != rows[runStart].series {
+        var runStart = rows.startIndex
+        for index in rows.startIndex + 1...rows.endIndex
+        where index == rows.endIndex || rows[index].series != rows[runStart].series {
             runs.writeVarint(UInt64(index - runStart))
             runStart = index
         }
         var buckets = ByteWriter(), counts = ByteWriter(), valueCounts = ByteWriter()
         var sums = ByteWriter(), minimums = ByteWriter(), maximums = ByteWriter(), sketches = ByteWriter()
-        let hasValues = rows.contains { $0.cell.valueCount > 0 }
-        let hasUnits = rows.contains { $0.cell.units != nil }
         for row in rows {
             buckets.writeVarint(UInt64((row.bucket - content.partitionStart) / content.bucketMilliseconds))
             counts.writeVarint(row.cell.count)

@@ -84,8 +84,11 @@
                 _ = Engine.invariantViolations(content, segment: info, footer: footer)
             }
             for metric in footer.metrics {
-                for columns: SegmentReader.Columns in [[], .values, .sketches, .all] {
-                    _ = try? reader.readColumns(metric, footer: footer, columns: columns)
+                _ = try? reader.readTotals(metric, footer: footer)
+                for group in metric.groups {
+                    for columns: SegmentReader.Columns in [[], .values, .sketches, .all] {
+                        _ = try? reader.readColumns(group, footer: footer, columns: columns)
+                    }
                 }
             }
         }

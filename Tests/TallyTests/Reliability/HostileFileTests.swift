@@ -53,6 +53,18 @@ import TallyTesting
         try add("sketch of 2^32 bytes") { db in
             db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .sketches)])
         }
+        try add("totals count near 2^32") { db in
+            db.addSegment(columns: [.metricTotals: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .metricTotals)])
+        }
+        try add("totals that disagree with the rows (S8)") { db in
+            db.addSegment(columns: [.metricTotals: ForgedDatabase.frame(ForgedDatabase.varints([1, 1, 1, 0]), kind: .metricTotals)])
+        }
+        try add("a zone that disagrees with the series (S7)") { db in
+            db.addSegment(zones: [SegmentFooter.Zone(key: 1, minValue: 0, maxValue: 0)])
+        }
+        try add("a zone outside the dictionary") { db in
+            db.addSegment(zones: [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 1 << 20)])
+        }
         // Catalog counts.
         for (name, fields) in [
             ("catalog segmentCount near 2^32", [1, 0, UInt64(UInt32.max)]),

@@ -75,10 +75,12 @@ struct ForgedDatabase {
     }
 
     /// Appends a segment of metric `m` in the first partition and lists it in the catalog.
-    /// Columns default to one well-formed row; `columns` replaces framed blocks by kind, and
-    /// `rows`/`series`/`strings` override the counts the footer and catalog claim.
+    /// Columns (and the totals) default to one well-formed row; `columns` replaces framed blocks by kind, and
+    /// `rows`/`series`/`strings` override the counts the footer and catalog claim, `zones` the
+    /// row group's zones.
     mutating func addSegment(
-        columns: [BlockKind: [UInt8]] = [:], dictionary: [UInt8]? = nil, rows: Int = 1, series: Int = 1, strings: Int = 3
+        columns: [BlockKind: [UInt8]] = [:], dictionary: [UInt8]? = nil, rows: Int = 1, series: Int = 1, strings: Int = 3,
+        zones: [SegmentFooter.Zone] = [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 2)]
     ) {
         let partition = TimeGrid.floor(Fixtures.start, width: Granularity.day.milliseconds)
         var blocks: [(BlockKind, [UInt8])] = [
@@ -94,6 +96,9 @@ struct ForgedDatabase {
         for string in ["m", "k", "v"] { dictionaryRaw.writeString(string) }
         var segment = dictionary ?? Self.frame(dictionaryRaw.bytes, kind: .dictionary)
         let dictionaryRef = SegmentFooter.BlockRef(offset: 0, length: UInt64(segment.count))
+        let totals = columns[.metricTotals] ?? Self.frame(Self.varints([1, 0, 1, 0]), kind: .metricTotals)
+        let totalsRef = SegmentFooter.BlockRef(offset: UInt64(segment.count), length: UInt64(totals.count))
+        segment += totals
         var refs: [SegmentFooter.BlockRef] = []
         for kind in SegmentFooter.columnKinds {
             guard let block = blocks.first(where: { $0.0 == kind })?.1 else {
@@ -106,9 +111,9 @@ struct ForgedDatabase {
         let footer = SegmentFooter(
             partitionStart: partition, bucketMilliseconds: Granularity.hour.milliseconds, rowCount: rows,
             minTime: partition, maxTime: partition, dictionary: dictionaryRef, stringCount: strings,
-            metrics: [SegmentFooter.Metric(
-                nameIndex: 0, rowCount: rows, eventCount: 1, seriesCount: series, minTime: partition,
-                maxTime: partition, columns: refs)])
+            metrics: [SegmentFooter.Metric(nameIndex: 0, totals: totalsRef, groups: [SegmentFooter.RowGroup(
+                rowCount: rows, eventCount: 1, seriesCount: series, minTime: partition, maxTime: partition,
+                columns: refs, zones: zones)])])
         let footerOffset = segment.count
         segment += Self.frame(footer.encode(), kind: .segmentFooter)
         let offset = append(segment)
