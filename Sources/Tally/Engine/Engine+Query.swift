@@ -82,7 +82,10 @@ extension Engine {
         func accumulate(rows: Range<Int>, group: Int) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
-                local.add(data.cell(at: r), at: Aggregator.LocalKey(group: group, slot: slot))
+                // The row's sketch is merged still serialized: no sketch is built per row.
+                local.add(data.cell(at: r, includingUnits: false), at: Aggregator.LocalKey(group: group, slot: slot)) {
+                    data.sketches?.mergeSketch(at: r, into: &$0.units)
+                }
             }
         }
         if matcher.matchesAllIntoOneGroup {

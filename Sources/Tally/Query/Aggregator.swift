@@ -92,8 +92,10 @@ struct LocalAccumulator {
     private var lastKey = Aggregator.LocalKey(group: -1, slot: 0)
     private var lastIndex = -1
 
+    /// Merges `cell` into the cell accumulated at `key`, then lets `update` change that cell
+    /// (to merge what `cell` does not carry, such as a sketch still serialized).
     @inline(__always)
-    mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey) {
+    mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey, then update: (inout RollupCell) -> Void = { _ in }) {
         if key != lastKey {
             if let existing = index[key] {
                 lastIndex = existing
@@ -106,5 +108,6 @@ struct LocalAccumulator {
             lastKey = key
         }
         cells[lastIndex].merge(cell)
+        update(&cells[lastIndex])
     }
 }

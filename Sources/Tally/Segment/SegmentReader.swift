@@ -31,10 +31,11 @@ struct SegmentReader {
         var minimums: [Double]?
         var maximums: [Double]?
         /// Present when sketches were requested and the metric has units.
-        var sketches: [HyperLogLog?]?
+        var sketches: SketchColumn?
 
-        /// Row `row` as a cell, with the columns that were decoded.
-        func cell(at row: Int) -> RollupCell {
+        /// Row `row` as a cell, with the columns that were decoded; without its sketch when
+        /// `includingUnits` is false (see ``SketchColumn/mergeSketch(at:into:)``).
+        func cell(at row: Int, includingUnits: Bool = true) -> RollupCell {
             var cell = RollupCell()
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
@@ -44,7 +45,7 @@ struct SegmentReader {
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
-            cell.units = sketches?[row] ?? nil
+            if includingUnits { cell.units = sketches?.sketch(at: row) }
             return cell
         }
     }
@@ -169,24 +170,9 @@ struct SegmentReader {
             result.maximums = try readDoubles(block(.maximums), rows)
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
-            reader = sketchReader
-            try fits(rows, reader, sketchAt)
-            var sketches: [HyperLogLog?] = []
-            sketches.reserveCapacity(rows)
-            for _ in 0..<rows {
-                guard let length = reader.readCount(max: reader.remaining), let bytes = reader.readBytes(length) else {
-                    throw corrupt("sketch column is truncated", at: sketchAt)
-                }
-                if length == 0 {
-                    sketches.append(nil)
-                    continue
-                }
-                guard let sketch = bytes.withUnsafeBytes({ HyperLogLog.deserialize($0) }) else {
-                    throw corrupt("sketch is malformed", at: sketchAt)
-                }
-                sketches.append(sketch)
+            guard let sketches = SketchColumn(sketchReader, rows: rows) else {
+                throw corrupt("sketch column is truncated or holds a malformed sketch", at: sketchAt)
             }
-            try finish(reader, sketchAt)
             result.sketches = sketches
         }
         return result
