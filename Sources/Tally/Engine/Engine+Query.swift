@@ -47,10 +47,11 @@ extension Engine {
         let matcher = SeriesMatcher(query: aggregator.query) { strings.id(of: $0).map(Int32.init) }
         guard matcher.canMatch else { return }
         var grouping = LocalGrouping()
+        var groupValues: [Int32] = []
         let seriesGroups = rollup.series.map { key -> Int in
             let keys = (0..<key.pairCount).lazy.map { Int32(key.key(at: $0)) }
             let values = (0..<key.pairCount).lazy.map { Int32(key.value(at: $0)) }
-            return matcher.groupValues(keys: keys, values: values).map { grouping.group(for: $0) } ?? -1
+            return matcher.groupValues(keys: keys, values: values, into: &groupValues) ? grouping.group(for: groupValues) : -1
         }
         var local = LocalAccumulator()
         for (index, cellKey) in rollup.cellKeys.enumerated() {
@@ -92,12 +93,13 @@ extension Engine {
             accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
         } else {
             var row = 0
+            var groupValues: [Int32] = []
             for (seriesIndex, run) in data.seriesRuns.enumerated() {
                 defer { row += run }
                 let pairs = data.series.pairs(of: seriesIndex)
-                guard let values = matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs])
+                guard matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs], into: &groupValues)
                 else { continue }
-                accumulate(rows: row..<row + run, group: grouping.group(for: values))
+                accumulate(rows: row..<row + run, group: grouping.group(for: groupValues))
             }
         }
         aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
@@ -123,16 +125,30 @@ extension Engine {
     }
 }
 
-/// Numbers the distinct group-value tuples met while scanning one source.
+/// Numbers the distinct group-value tuples met while scanning one source, from 0.
 struct LocalGrouping {
     private var ids: [[Int32]: Int] = [:]
+    /// One group-by key (the common case), looked up without hashing: by value id + 1 (so -1,
+    /// the missing key, is index 0), the group + 1, or 0 when the value has no group yet.
+    private var singleValueIDs: [Int] = []
     private var tuples: [[Int32]] = []
 
     mutating func group(for values: [Int32]) -> Int {
-        if let id = ids[values] { return id }
-        ids[values] = tuples.count
-        tuples.append(values)
-        return tuples.count - 1
+        guard values.count == 1 else {
+            if let id = ids[values] { return id }
+            ids[values] = tuples.count
+            tuples.append(values)
+            return tuples.count - 1
+        }
+        let slot = Int(values[0]) + 1
+        if slot >= singleValueIDs.count {
+            singleValueIDs.append(contentsOf: repeatElement(0, count: slot + 1 - singleValueIDs.count))
+        }
+        if singleValueIDs[slot] == 0 {
+            tuples.append(values)
+            singleValueIDs[slot] = tuples.count
+        }
+        return singleValueIDs[slot] - 1
     }
 
     /// Each group's values as strings, `nil` where the series lacked the key.
