@@ -80,26 +80,30 @@ extension Engine {
         let data = try reader.readColumns(metric, footer: cached.footer, columns: columns)
         var grouping = LocalGrouping()
         var local = LocalAccumulator()
-        func accumulate(rows: Range<Int>, group: Int) {
+        func accumulate(rows: Range<Int>, group: Int) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
                 // The row's sketch is merged still serialized: no sketch is built per row.
-                local.add(data.cell(at: r, includingUnits: false), at: Aggregator.LocalKey(group: group, slot: slot)) {
-                    data.sketches?.mergeSketch(at: r, into: &$0.units)
+                try local.add(data.cell(at: r, includingUnits: false), at: Aggregator.LocalKey(group: group, slot: slot)) {
+                    try data.sketches?.mergeSketch(at: r, into: &$0.units)
                 }
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
+            try accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
         } else {
             var row = 0
             var groupValues: [Int32] = []
-            for (seriesIndex, run) in data.seriesRuns.enumerated() {
-                defer { row += run }
-                let pairs = data.series.pairs(of: seriesIndex)
-                guard matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs], into: &groupValues)
-                else { continue }
-                accumulate(rows: row..<row + run, group: grouping.group(for: groupValues))
+            // Buffers, not arrays: slicing an array per series retains it.
+            try data.series.keys.withUnsafeBufferPointer { keys in
+                try data.series.values.withUnsafeBufferPointer { values in
+                    for (seriesIndex, run) in data.seriesRuns.enumerated() {
+                        defer { row += run }
+                        let pairs = data.series.pairs(of: seriesIndex)
+                        guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
+                        try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues))
+                    }
+                }
             }
         }
         aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)

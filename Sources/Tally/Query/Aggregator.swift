@@ -93,13 +93,21 @@ struct LocalAccumulator {
     /// By local group (numbered from 0): the slot it last added to and that slot's cell.
     private var lastSlotOfGroup: [(slot: Int64, cell: Int)] = []
 
+    /// Merges `cell` into the cell accumulated at `key`.
+    @inline(__always)
+    mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey) {
+        cells[cellIndex(of: key)].merge(cell)
+    }
+
     /// Merges `cell` into the cell accumulated at `key`, then lets `update` change that cell
     /// (to merge what `cell` does not carry, such as a sketch still serialized).
     @inline(__always)
-    mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey, then update: (inout RollupCell) -> Void = { _ in }) {
+    mutating func add(
+        _ cell: RollupCell, at key: Aggregator.LocalKey, then update: (inout RollupCell) throws -> Void
+    ) rethrows {
         let target = cellIndex(of: key)
         cells[target].merge(cell)
-        update(&cells[target])
+        try update(&cells[target])
     }
 
     @inline(__always)

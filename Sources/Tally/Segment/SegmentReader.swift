@@ -35,7 +35,8 @@ struct SegmentReader {
 
         /// Row `row` as a cell, with the columns that were decoded; without its sketch when
         /// `includingUnits` is false (see ``SketchColumn/mergeSketch(at:into:)``).
-        func cell(at row: Int, includingUnits: Bool = true) -> RollupCell {
+        /// Throws when the row's sketch, wanted, is malformed.
+        func cell(at row: Int, includingUnits: Bool = true) throws -> RollupCell {
             var cell = RollupCell()
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
@@ -45,7 +46,7 @@ struct SegmentReader {
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
-            if includingUnits { cell.units = sketches?.sketch(at: row) }
+            if includingUnits { cell.units = try sketches?.sketch(at: row) }
             return cell
         }
     }
@@ -170,9 +171,8 @@ struct SegmentReader {
             result.maximums = try readDoubles(block(.maximums), rows)
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
-            guard let sketches = SketchColumn(sketchReader, rows: rows) else {
-                throw corrupt("sketch column is truncated or holds a malformed sketch", at: sketchAt)
-            }
+            guard let sketches = SketchColumn(sketchReader, rows: rows, malformed: corrupt("sketch is malformed", at: sketchAt))
+            else { throw corrupt("sketch column is truncated", at: sketchAt) }
             result.sketches = sketches
         }
         return result
@@ -181,17 +181,28 @@ struct SegmentReader {
     private func readSeries(_ reader: inout ByteReader, count: Int, stringCount: Int, at: UInt64) throws -> SeriesTable {
         var table = SeriesTable()
         table.start.reserveCapacity(count + 1)
-        for _ in 0..<count {
-            guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
-                throw corrupt("series entry is malformed", at: at)
+        // Every pair takes at least two bytes: the pairs fit in this many slots, written in
+        // place rather than appended (this loop runs once per series of every scanned segment).
+        let pairCapacity = reader.remaining / 2
+        var pairs = 0
+        table.keys = try Array(unsafeUninitializedCapacity: pairCapacity) { keys, keyCount in
+            table.values = try Array(unsafeUninitializedCapacity: pairCapacity) { values, valueCount in
+                for _ in 0..<count {
+                    guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
+                        throw corrupt("series entry is malformed", at: at)
+                    }
+                    for _ in 0..<pairCount {
+                        guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
+                        else { throw corrupt("series refers outside the dictionary", at: at) }
+                        keys[pairs] = Int32(key)
+                        values[pairs] = Int32(value)
+                        pairs += 1
+                    }
+                    table.start.append(pairs)
+                }
+                valueCount = pairs
             }
-            for _ in 0..<pairCount {
-                guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
-                else { throw corrupt("series refers outside the dictionary", at: at) }
-                table.keys.append(Int32(key))
-                table.values.append(Int32(value))
-            }
-            table.start.append(table.keys.count)
+            keyCount = pairs
         }
         return table
     }
@@ -234,7 +245,7 @@ struct SegmentReader {
             var row = 0
             for (seriesIndex, run) in columns.seriesRuns.enumerated() {
                 for _ in 0..<run {
-                    rows.append(SegmentRow(series: seriesIndex, bucket: columns.buckets[row], cell: columns.cell(at: row)))
+                    rows.append(SegmentRow(series: seriesIndex, bucket: columns.buckets[row], cell: try columns.cell(at: row)))
                     row += 1
                 }
             }

@@ -1,6 +1,7 @@
-/// A metric's sketch column, checked whole but kept serialized: a row's sketch is decoded, or
-/// merged straight into an accumulating one, only when it is used, so a query that merges rows
-/// allocates nothing per row.
+/// A metric's sketch column, kept serialized: a row's sketch is decoded, or merged straight
+/// into an accumulating one, only when it is used, so a query that merges rows allocates
+/// nothing per row. Each sketch is checked when it is used (``HyperLogLog/deserialize(_:)``'s
+/// rules), not when the column is read: rows a query skips cost nothing.
 ///
 /// The block is, per row, a varint length and that many bytes: empty when the row has no units,
 /// else the serialized ``HyperLogLog`` (format-spec.md, "Distinct-count sketch").
@@ -8,48 +9,45 @@ struct SketchColumn {
     private let bytes: [UInt8]
     /// Per row: where its serialized sketch lies in `bytes`; empty when the row has no units.
     private let ranges: [Range<Int>]
+    /// Thrown when a row's bytes are not a valid sketch.
+    private let malformed: TallyError
 
-    /// Reads `rows` sketches from `reader`, which must then be at its end; nil when the column
-    /// is truncated, has trailing bytes or holds a sketch that is not a valid serialization.
-    init?(_ reader: ByteReader, rows: Int) {
+    /// Splits `reader`'s bytes into `rows` sketches; nil when the column is truncated or has
+    /// trailing bytes.
+    init?(_ reader: ByteReader, rows: Int, malformed: TallyError) {
         var reader = reader
         // Every row takes at least one byte: check before reserving.
         guard rows <= reader.remaining else { return nil }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(rows)
-        let blockBytes = reader.bytes
-        let valid = blockBytes.withUnsafeBytes { block in
-            for _ in 0..<rows {
-                guard let length = reader.readCount(max: reader.remaining) else { return false }
-                let range = reader.position..<reader.position + length
-                _ = reader.readBytes(length)
-                guard range.isEmpty || HyperLogLog.isValidSerialization(UnsafeRawBufferPointer(rebasing: block[range]))
-                else { return false }
-                ranges.append(range)
-            }
-            return reader.isAtEnd
+        for _ in 0..<rows {
+            guard let length = reader.readCount(max: reader.remaining) else { return nil }
+            ranges.append(reader.position..<reader.position + length)
+            _ = reader.skip(length)
         }
-        guard valid else { return nil }
+        guard reader.isAtEnd else { return nil }
         self.bytes = reader.bytes
         self.ranges = ranges
+        self.malformed = malformed
     }
 
     /// Row `row`'s sketch; nil when the row has no units.
-    func sketch(at row: Int) -> HyperLogLog? {
+    func sketch(at row: Int) throws -> HyperLogLog? {
         let range = ranges[row]
         guard !range.isEmpty else { return nil }
-        // Checked when the column was read.
-        return bytes.withUnsafeBytes { HyperLogLog.deserialize(UnsafeRawBufferPointer(rebasing: $0[range]))! }
+        guard let sketch = bytes.withUnsafeBytes({ HyperLogLog.deserialize(UnsafeRawBufferPointer(rebasing: $0[range])) })
+        else { throw malformed }
+        return sketch
     }
 
-    /// Merges row `row`'s sketch, if it has one, into `units` (starting one when nil).
+    /// Merges row `row`'s sketch, if it has one, into `units` (starting one when nil). When the
+    /// row's bytes are malformed it throws, `units` then holding part of them.
     @inline(__always)
-    func mergeSketch(at row: Int, into units: inout HyperLogLog?) {
+    func mergeSketch(at row: Int, into units: inout HyperLogLog?) throws {
         let range = ranges[row]
         guard !range.isEmpty else { return }
         if units == nil { units = HyperLogLog() }
         let merged = bytes.withUnsafeBytes { units!.merge(serialized: UnsafeRawBufferPointer(rebasing: $0[range])) }
-        // Checked when the column was read.
-        precondition(merged, "sketch column changed after it was checked")
+        guard merged else { throw malformed }
     }
 }

@@ -48,11 +48,6 @@ extension HyperLogLog {
         return sketch
     }
 
-    /// Whether `bytes` (exactly, no more) are a valid serialization; allocates nothing.
-    static func isValidSerialization(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        visit(bytes, sparseCount: { _ in }, sparseEntry: { _ in }, dense: { _ in })
-    }
-
     /// Merges the sketch that `bytes` serialize into this one, as `merge(deserialize(bytes)!)`
     /// would, without building that sketch: a sparse body costs what inserting its entries costs.
     /// Returns false when `bytes` are not a valid serialization; this sketch may then hold part

@@ -53,6 +53,10 @@ import TallyTesting
         try add("sketch of 2^32 bytes") { db in
             db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .sketches)])
         }
+        // A well-framed column whose one sketch is not (a zero delta): caught when the query merges it.
+        try add("sketch entry with a zero delta") { db in
+            db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([3, 1, 1, 0]), kind: .sketches)])
+        }
         // Catalog counts.
         for (name, fields) in [
             ("catalog segmentCount near 2^32", [1, 0, UInt64(UInt32.max)]),
