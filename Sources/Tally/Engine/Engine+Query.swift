@@ -80,7 +80,9 @@ extension Engine {
         let data = try reader.readColumns(metric, footer: cached.footer, columns: columns)
         var grouping = LocalGrouping()
         var local = LocalAccumulator()
-        func accumulate(rows: Range<Int>, group: Int) throws {
+        // `local` passed, not captured: a captured var used from the closures below would be
+        // boxed and every access to it checked at run time.
+        func accumulate(rows: Range<Int>, group: Int, into local: inout LocalAccumulator) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
                 // The row's sketch is merged still serialized: no sketch is built per row.
@@ -90,7 +92,7 @@ extension Engine {
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            try accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []))
+            try accumulate(rows: 0..<metric.rowCount, group: grouping.group(for: []), into: &local)
         } else {
             var row = 0
             var groupValues: [Int32] = []
@@ -101,7 +103,7 @@ extension Engine {
                         defer { row += run }
                         let pairs = data.series.pairs(of: seriesIndex)
                         guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
-                        try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues))
+                        try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), into: &local)
                     }
                 }
             }
