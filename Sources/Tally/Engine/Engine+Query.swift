@@ -85,9 +85,10 @@ extension Engine {
         func accumulate(rows: Range<Int>, group: Int, into local: inout LocalAccumulator) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
-                // The row's sketch is merged still serialized: no sketch is built per row.
-                try local.add(data.cell(at: r, includingUnits: false), at: Aggregator.LocalKey(group: group, slot: slot)) {
-                    try data.sketches?.mergeSketch(at: r, into: &$0.units)
+                // Merged from the columns, the sketch still serialized: nothing is built per row.
+                try local.update(at: Aggregator.LocalKey(group: group, slot: slot)) { cell in
+                    data.mergeRow(r, into: &cell)
+                    try data.sketches?.mergeSketch(at: r, into: &cell.units)
                 }
             }
         }

@@ -99,15 +99,11 @@ struct LocalAccumulator {
         cells[cellIndex(of: key)].merge(cell)
     }
 
-    /// Merges `cell` into the cell accumulated at `key`, then lets `update` change that cell
-    /// (to merge what `cell` does not carry, such as a sketch still serialized).
+    /// Lets `body` merge into the cell accumulated at `key` (a row still in its columns, say,
+    /// without building a cell for it).
     @inline(__always)
-    mutating func add(
-        _ cell: RollupCell, at key: Aggregator.LocalKey, then update: (inout RollupCell) throws -> Void
-    ) rethrows {
-        let target = cellIndex(of: key)
-        cells[target].merge(cell)
-        try update(&cells[target])
+    mutating func update(at key: Aggregator.LocalKey, _ body: (inout RollupCell) throws -> Void) rethrows {
+        try body(&cells[cellIndex(of: key)])
     }
 
     @inline(__always)

@@ -33,10 +33,9 @@ struct SegmentReader {
         /// Present when sketches were requested and the metric has units.
         var sketches: SketchColumn?
 
-        /// Row `row` as a cell, with the columns that were decoded; without its sketch when
-        /// `includingUnits` is false (see ``SketchColumn/mergeSketch(at:into:)``).
-        /// Throws when the row's sketch, wanted, is malformed.
-        func cell(at row: Int, includingUnits: Bool = true) throws -> RollupCell {
+        /// Row `row` as a cell, with the columns that were decoded. Throws when the row's
+        /// sketch is malformed.
+        func cell(at row: Int) throws -> RollupCell {
             var cell = RollupCell()
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
@@ -46,8 +45,20 @@ struct SegmentReader {
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
-            if includingUnits { cell.units = try sketches?.sketch(at: row) }
+            cell.units = try sketches?.sketch(at: row)
             return cell
+        }
+
+        /// Adds row `row`'s count and values (those decoded) to `cell`, as merging
+        /// `cell(at: row)` would but for the sketch: see ``SketchColumn/mergeSketch(at:into:)``.
+        @inline(__always)
+        func mergeRow(_ row: Int, into cell: inout RollupCell) {
+            cell.count += counts[row]
+            if let valueCounts, valueCounts[row] > 0 {
+                cell.mergeValues(
+                    count: valueCounts[row], sum: sums![2 * row], sumLow: sums![2 * row + 1], min: minimums![row],
+                    max: maximums![row])
+            }
         }
     }
 
