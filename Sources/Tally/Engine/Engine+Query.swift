@@ -136,7 +136,8 @@ extension Engine {
 struct LocalGrouping {
     private var ids: [[Int32]: Int] = [:]
     /// One group-by key (the common case), looked up without hashing: by value id + 1 (so -1,
-    /// the missing key, is index 0), the group + 1, or 0 when the value has no group yet.
+    /// the missing key, is index 0), the group + 1, or 0 when the value has no group yet. At
+    /// most one entry per string of the source's dictionary.
     private var singleValueIDs: [Int] = []
     private var tuples: [[Int32]] = []
 

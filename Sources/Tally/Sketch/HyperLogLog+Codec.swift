@@ -30,8 +30,8 @@ extension HyperLogLog {
     }
 
     /// The sketch that `bytes` (exactly, no more) serializes, or nil when they are not a valid
-    /// serialization. Never traps on hostile input, and allocates at most the format's caps
-    /// (``sparseEntryLimit`` entries or ``registerCount`` registers).
+    /// serialization (the rules are at `visit`). Never traps on hostile input, and allocates at
+    /// most the format's caps (``sparseEntryLimit`` entries or ``registerCount`` registers).
     static func deserialize(_ bytes: UnsafeRawBufferPointer) -> HyperLogLog? {
         var sketch = HyperLogLog()
         var entries: [UInt32] = []
