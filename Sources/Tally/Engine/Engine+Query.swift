@@ -47,10 +47,11 @@ extension Engine {
         let matcher = SeriesMatcher(query: aggregator.query) { strings.id(of: $0).map(Int32.init) }
         guard matcher.canMatch else { return }
         var grouping = LocalGrouping()
+        var groupValues: [Int32] = []
         let seriesGroups = rollup.series.map { key -> Int in
             let keys = (0..<key.pairCount).lazy.map { Int32(key.key(at: $0)) }
             let values = (0..<key.pairCount).lazy.map { Int32(key.value(at: $0)) }
-            return matcher.groupValues(keys: keys, values: values).map { grouping.group(for: $0) } ?? -1
+            return matcher.groupValues(keys: keys, values: values, into: &groupValues) ? grouping.group(for: groupValues) : -1
         }
         var local = LocalAccumulator()
         for (index, cellKey) in rollup.cellKeys.enumerated() {
@@ -113,23 +114,34 @@ extension Engine {
             data = try reader.readColumns(rowGroup, footer: footer, columns: columns)
             columnCache.withLock { $0.insert(data, for: key) }
         }
-        func accumulate(rows: Range<Int>, group: Int) {
+        // `local` passed, not captured: a captured var used from the closures below would be
+        // boxed and every access to it checked at run time.
+        func accumulate(rows: Range<Int>, group: Int, into local: inout LocalAccumulator) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
-                local.add(data.cell(at: r), at: Aggregator.LocalKey(group: group, slot: slot))
+                // Merged from the columns, the sketch still serialized: nothing is built per row.
+                try local.update(at: Aggregator.LocalKey(group: group, slot: slot)) { cell in
+                    data.mergeRow(r, into: &cell)
+                    try data.sketches?.mergeSketch(at: r, into: &cell.units)
+                }
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []))
+            try accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), into: &local)
             return
         }
         var row = 0
-        for (seriesIndex, run) in data.seriesRuns.enumerated() {
-            defer { row += run }
-            let pairs = data.series.pairs(of: seriesIndex)
-            guard let values = matcher.groupValues(keys: data.series.keys[pairs], values: data.series.values[pairs])
-            else { continue }
-            accumulate(rows: row..<row + run, group: grouping.group(for: values))
+        var groupValues: [Int32] = []
+        // Buffers, not arrays: slicing an array per series retains it.
+        try data.series.keys.withUnsafeBufferPointer { keys in
+            try data.series.values.withUnsafeBufferPointer { values in
+                for (seriesIndex, run) in data.seriesRuns.enumerated() {
+                    defer { row += run }
+                    let pairs = data.series.pairs(of: seriesIndex)
+                    guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
+                    try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), into: &local)
+                }
+            }
         }
     }
 
@@ -153,20 +165,35 @@ extension Engine {
     }
 }
 
-/// Numbers the distinct group-value tuples met while scanning one source.
+/// Numbers the distinct group-value tuples met while scanning one source, from 0.
 struct LocalGrouping {
     private var ids: [[Int32]: Int] = [:]
+    /// One group-by key (the common case), looked up without hashing: by value id + 1 (so -1,
+    /// the missing key, is index 0), the group + 1, or 0 when the value has no group yet. At
+    /// most one entry per string of the source's dictionary.
+    private var singleValueIDs: [Int] = []
     private var tuples: [[Int32]] = []
     /// The group of the empty tuple (queries without group-by), once met: found without hashing.
     private var emptyTuple: Int?
 
     mutating func group(for values: [Int32]) -> Int {
-        if values.isEmpty, let emptyTuple { return emptyTuple }
-        if let id = ids[values] { return id }
-        if values.isEmpty { emptyTuple = tuples.count }
-        ids[values] = tuples.count
-        tuples.append(values)
-        return tuples.count - 1
+        guard values.count == 1 else {
+            if values.isEmpty, let emptyTuple { return emptyTuple }
+            if let id = ids[values] { return id }
+            if values.isEmpty { emptyTuple = tuples.count }
+            ids[values] = tuples.count
+            tuples.append(values)
+            return tuples.count - 1
+        }
+        let slot = Int(values[0]) + 1
+        if slot >= singleValueIDs.count {
+            singleValueIDs.append(contentsOf: repeatElement(0, count: slot + 1 - singleValueIDs.count))
+        }
+        if singleValueIDs[slot] == 0 {
+            tuples.append(values)
+            singleValueIDs[slot] = tuples.count
+        }
+        return singleValueIDs[slot] - 1
     }
 
     /// Each group's values as strings, `nil` where the series lacked the key.

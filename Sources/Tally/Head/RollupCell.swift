@@ -61,13 +61,19 @@ struct RollupCell: Equatable {
     mutating func merge(_ other: RollupCell) {
         count += other.count
         if other.valueCount > 0 {
-            valueCount += other.valueCount
-            addToSum(other.sum, other.sumLow)
-            if other.min < min { min = other.min }
-            if other.max > max { max = other.max }
+            mergeValues(count: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min, max: other.max)
         }
         if let sketch = other.units {
             if units == nil { units = sketch } else { units!.merge(sketch) }
         }
+    }
+
+    /// Merges the values of a cell with `count` (> 0) values, their double-double sum and extremes.
+    @inline(__always)
+    mutating func mergeValues(count: UInt64, sum high: Double, sumLow low: Double, min: Double, max: Double) {
+        valueCount += count
+        addToSum(high, low)
+        if min < self.min { self.min = min }
+        if max > self.max { self.max = max }
     }
 }

@@ -84,27 +84,46 @@ struct Aggregator {
 }
 
 /// One source's partial result by (local group, slot). Rows of a series come sorted by bucket,
-/// so consecutive rows usually fall in the same slot: the last key is checked before hashing.
+/// so a group's next row usually falls in the slot of its last one: each group's last slot is
+/// checked before hashing (for ``Every/total``, always a hit).
 struct LocalAccumulator {
     private(set) var keys: [Aggregator.LocalKey] = []
     private(set) var cells: [RollupCell] = []
     private var index: [Aggregator.LocalKey: Int] = [:]
-    private var lastKey = Aggregator.LocalKey(group: -1, slot: 0)
-    private var lastIndex = -1
+    /// By local group (numbered from 0): the slot it last added to and that slot's cell.
+    private var lastSlotOfGroup: [(slot: Int64, cell: Int)] = []
 
+    /// Merges `cell` into the cell accumulated at `key`.
     @inline(__always)
     mutating func add(_ cell: RollupCell, at key: Aggregator.LocalKey) {
-        if key != lastKey {
-            if let existing = index[key] {
-                lastIndex = existing
-            } else {
-                lastIndex = cells.count
-                index[key] = lastIndex
-                keys.append(key)
-                cells.append(RollupCell())
-            }
-            lastKey = key
+        cells[cellIndex(of: key)].merge(cell)
+    }
+
+    /// Lets `body` merge into the cell accumulated at `key` (a row still in its columns, say,
+    /// without building a cell for it).
+    @inline(__always)
+    mutating func update(at key: Aggregator.LocalKey, _ body: (inout RollupCell) throws -> Void) rethrows {
+        try body(&cells[cellIndex(of: key)])
+    }
+
+    @inline(__always)
+    private mutating func cellIndex(of key: Aggregator.LocalKey) -> Int {
+        if key.group < lastSlotOfGroup.count, lastSlotOfGroup[key.group].slot == key.slot, lastSlotOfGroup[key.group].cell >= 0 {
+            return lastSlotOfGroup[key.group].cell
         }
-        cells[lastIndex].merge(cell)
+        let found: Int
+        if let existing = index[key] {
+            found = existing
+        } else {
+            found = cells.count
+            index[key] = found
+            keys.append(key)
+            cells.append(RollupCell())
+        }
+        if key.group >= lastSlotOfGroup.count {
+            lastSlotOfGroup.append(contentsOf: repeatElement((slot: 0, cell: -1), count: key.group + 1 - lastSlotOfGroup.count))
+        }
+        lastSlotOfGroup[key.group] = (key.slot, found)
+        return found
     }
 }

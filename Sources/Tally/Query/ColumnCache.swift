@@ -56,12 +56,12 @@ struct ColumnCache {
 }
 
 extension SegmentReader.MetricColumns {
-    /// Heap bytes held, roughly: 8 per number, the sketches' own estimate.
+    /// Heap bytes held, roughly: 8 per number, the sketch column's bytes.
     var approximateBytes: Int {
         let numbers = series.start.count + seriesRuns.count + buckets.count + counts.count
             + (series.keys.count + series.values.count) / 2 + (valueCounts?.count ?? 0) + (sums?.count ?? 0)
             + (minimums?.count ?? 0) + (maximums?.count ?? 0)
-        let sketchBytes = sketches?.reduce(0) { $0 + ($1?.approximateByteSize ?? 0) + 16 } ?? 0
+        let sketchBytes = sketches?.approximateBytes ?? 0
         return 256 + 8 * numbers + sketchBytes
     }
 }

@@ -30,21 +30,23 @@ struct SeriesMatcher {
         }
     }
 
-    /// The group value ids (-1 for a missing key) of a series given as parallel key and value
-    /// ids, or `nil` when a filter rejects it.
+    /// Sets `group` to the group value ids (-1 for a missing key) of a series given as parallel
+    /// key and value ids; returns false, leaving `group` unspecified, when a filter rejects it.
+    /// Reusing `group` from series to series allocates nothing.
     @inline(__always)
-    func groupValues<K: Collection, V: Collection>(keys: K, values: V) -> [Int32]?
+    func groupValues<K: Collection, V: Collection>(keys: K, values: V, into group: inout [Int32]) -> Bool
     where K.Element == Int32, V.Element == Int32 {
-        var group = [Int32](repeating: -1, count: groupCount)
+        if group.count != groupCount { group = [Int32](repeating: -1, count: groupCount) }
+        for position in group.indices { group[position] = -1 }
         var matched = 0
         for (key, value) in zip(keys, values) {
             for filter in filters where filter.key == key {
-                guard Self.contains(filter.accepted, value) else { return nil }
+                guard Self.contains(filter.accepted, value) else { return false }
                 matched += 1
             }
             for entry in groupKeys where entry.key == key { group[entry.position] = value }
         }
-        return matched == filters.count ? group : nil
+        return matched == filters.count
     }
 
     @inline(__always)

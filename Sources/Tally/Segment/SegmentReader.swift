@@ -31,10 +31,11 @@ struct SegmentReader {
         var minimums: [Double]?
         var maximums: [Double]?
         /// Present when sketches were requested and the metric has units.
-        var sketches: [HyperLogLog?]?
+        var sketches: SketchColumn?
 
-        /// Row `row` as a cell, with the columns that were decoded.
-        func cell(at row: Int) -> RollupCell {
+        /// Row `row` as a cell, with the columns that were decoded. Throws when the row's
+        /// sketch is malformed.
+        func cell(at row: Int) throws -> RollupCell {
             var cell = RollupCell()
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
@@ -44,8 +45,20 @@ struct SegmentReader {
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
-            cell.units = sketches?[row] ?? nil
+            cell.units = try sketches?.sketch(at: row)
             return cell
+        }
+
+        /// Adds row `row`'s count and values (those decoded) to `cell`, as merging
+        /// `cell(at: row)` would but for the sketch: see ``SketchColumn/mergeSketch(at:into:)``.
+        @inline(__always)
+        func mergeRow(_ row: Int, into cell: inout RollupCell) {
+            cell.count += counts[row]
+            if let valueCounts, valueCounts[row] > 0 {
+                cell.mergeValues(
+                    count: valueCounts[row], sum: sums![2 * row], sumLow: sums![2 * row + 1], min: minimums![row],
+                    max: maximums![row])
+            }
         }
     }
 
@@ -170,24 +183,8 @@ struct SegmentReader {
             result.maximums = try readDoubles(block(.maximums), rows)
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
-            reader = sketchReader
-            try fits(rows, reader, sketchAt)
-            var sketches: [HyperLogLog?] = []
-            sketches.reserveCapacity(rows)
-            for _ in 0..<rows {
-                guard let length = reader.readCount(max: reader.remaining), let bytes = reader.readBytes(length) else {
-                    throw corrupt("sketch column is truncated", at: sketchAt)
-                }
-                if length == 0 {
-                    sketches.append(nil)
-                    continue
-                }
-                guard let sketch = bytes.withUnsafeBytes({ HyperLogLog.deserialize($0) }) else {
-                    throw corrupt("sketch is malformed", at: sketchAt)
-                }
-                sketches.append(sketch)
-            }
-            try finish(reader, sketchAt)
+            guard let sketches = SketchColumn(sketchReader, rows: rows, malformed: corrupt("sketch is malformed", at: sketchAt))
+            else { throw corrupt("sketch column is truncated", at: sketchAt) }
             result.sketches = sketches
         }
         return result
@@ -196,20 +193,28 @@ struct SegmentReader {
     private func readSeries(_ reader: inout ByteReader, count: Int, stringCount: Int, at: UInt64) throws -> SeriesTable {
         var table = SeriesTable()
         table.start.reserveCapacity(count + 1)
-        // Each pair takes at least two bytes of the block.
-        table.keys.reserveCapacity(reader.remaining / 2)
-        table.values.reserveCapacity(reader.remaining / 2)
-        for _ in 0..<count {
-            guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
-                throw corrupt("series entry is malformed", at: at)
+        // Every pair takes at least two bytes: the pairs fit in this many slots, written in
+        // place rather than appended (this loop runs once per series of every scanned segment).
+        let pairCapacity = reader.remaining / 2
+        var pairs = 0
+        table.keys = try Array(unsafeUninitializedCapacity: pairCapacity) { keys, keyCount in
+            table.values = try Array(unsafeUninitializedCapacity: pairCapacity) { values, valueCount in
+                for _ in 0..<count {
+                    guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
+                        throw corrupt("series entry is malformed", at: at)
+                    }
+                    for _ in 0..<pairCount {
+                        guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
+                        else { throw corrupt("series refers outside the dictionary", at: at) }
+                        keys[pairs] = Int32(key)
+                        values[pairs] = Int32(value)
+                        pairs += 1
+                    }
+                    table.start.append(pairs)
+                }
+                valueCount = pairs
             }
-            for _ in 0..<pairCount {
-                guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
-                else { throw corrupt("series refers outside the dictionary", at: at) }
-                table.keys.append(Int32(key))
-                table.values.append(Int32(value))
-            }
-            table.start.append(table.keys.count)
+            keyCount = pairs
         }
         return table
     }
@@ -263,7 +268,7 @@ struct SegmentReader {
                 for (seriesIndex, run) in columns.seriesRuns.enumerated() {
                     for _ in 0..<run {
                         content.rows.append(SegmentRow(
-                            series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: columns.cell(at: row)))
+                            series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: try columns.cell(at: row)))
                         row += 1
                     }
                 }

@@ -30,66 +30,89 @@ extension HyperLogLog {
     }
 
     /// The sketch that `bytes` (exactly, no more) serializes, or nil when they are not a valid
-    /// serialization. Never traps on hostile input, and allocates at most the format's caps
-    /// (``sparseEntryLimit`` entries or ``registerCount`` registers).
+    /// serialization (the rules are at `visit`). Never traps on hostile input, and allocates at
+    /// most the format's caps (``sparseEntryLimit`` entries or ``registerCount`` registers).
+    static func deserialize(_ bytes: UnsafeRawBufferPointer) -> HyperLogLog? {
+        var sketch = HyperLogLog()
+        var entries: [UInt32] = []
+        let valid = visit(
+            bytes, sparseCount: { entries.reserveCapacity($0) }, sparseEntry: { entries.append($0) },
+            dense: { sketch.registers = Array($0) })
+        guard valid else { return nil }
+        guard sketch.registers.isEmpty else { return sketch }
+        sketch.sparseKeys.reserveCapacity(entries.count)
+        entries.withUnsafeBufferPointer { entries in
+            mergeByParity(entries, mapEven: SparseKey.key(ofEntry:)) { sketch.sparseKeys.append($0) }
+        }
+        sketch.sortedCount = sketch.sparseKeys.count
+        return sketch
+    }
+
+    /// Merges the sketch that `bytes` serialize into this one, as `merge(deserialize(bytes)!)`
+    /// would, without building that sketch: a sparse body costs what inserting its entries costs.
+    /// Returns false when `bytes` are not a valid serialization; this sketch may then hold part
+    /// of them.
+    mutating func merge(serialized bytes: UnsafeRawBufferPointer) -> Bool {
+        Self.visit(
+            bytes, sparseCount: { _ in }, sparseEntry: { insert(sparseKey: SparseKey.key(ofEntry: $0)) },
+            dense: { mergeRegisters($0) })
+    }
+
+    /// Checks `bytes` against the rules below and reports the body: a sparse one by its count,
+    /// then each entry in serialized order; a dense one as its ``registerCount`` register bytes.
+    /// Returns false, possibly after some calls, at the first rule broken.
     ///
     /// A sparse body is valid when: its count is at most ``sparseEntryLimit``; every delta is
     /// positive and the running sum stays below 2^32; every entry is a valid encoding (see
     /// ``SparseKey/isValidEntry(_:)``); no two flagged entries share an idx′; no bytes follow.
     /// A dense body is exactly ``registerCount`` bytes, each at most ``maxRegisterValue``.
-    static func deserialize(_ bytes: UnsafeRawBufferPointer) -> HyperLogLog? {
-        guard let kind = bytes.first else { return nil }
+    @inline(__always)
+    private static func visit(
+        _ bytes: UnsafeRawBufferPointer, sparseCount: (Int) -> Void, sparseEntry: (UInt32) -> Void,
+        dense: (UnsafeRawBufferPointer) -> Void
+    ) -> Bool {
+        guard let kind = bytes.first else { return false }
         let body = UnsafeRawBufferPointer(rebasing: bytes[1...])
         switch kind {
-        case sparseKind: return deserializeSparse(body)
-        case denseKind: return deserializeDense(body)
-        default: return nil
+        case sparseKind:
+            return visitSparse(body, count: sparseCount, entry: sparseEntry)
+        case denseKind:
+            guard body.count == registerCount else { return false }
+            for register in body where register > maxRegisterValue { return false }
+            dense(body)
+            return true
+        default:
+            return false
         }
     }
 
-    private static func deserializeDense(_ body: UnsafeRawBufferPointer) -> HyperLogLog? {
-        guard body.count == registerCount else { return nil }
-        for register in body where register > maxRegisterValue { return nil }
-        var sketch = HyperLogLog()
-        sketch.registers = Array(body)
-        return sketch
-    }
-
-    private static func deserializeSparse(_ body: UnsafeRawBufferPointer) -> HyperLogLog? {
+    @inline(__always)
+    private static func visitSparse(
+        _ body: UnsafeRawBufferPointer, count: (Int) -> Void, entry: (UInt32) -> Void
+    ) -> Bool {
         var reader = VarintReader(bytes: body)
-        // Each entry takes at least one byte: check before reserving.
-        guard let count = reader.read().map(Int.init), count <= sparseEntryLimit,
-              count <= reader.remaining
-        else { return nil }
-        var entries: [UInt32] = []
-        entries.reserveCapacity(count)
+        // Each entry takes at least one byte: check before the caller reserves.
+        guard let entryCount = reader.read().map(Int.init), entryCount <= sparseEntryLimit,
+              entryCount <= reader.remaining
+        else { return false }
+        count(entryCount)
         var previous: UInt64 = 0
         var lastFlaggedIndex: UInt32? = nil
-        for _ in 0..<count {
-            guard let delta = reader.read(), delta > 0 else { return nil }
+        for _ in 0..<entryCount {
+            guard let delta = reader.read(), delta > 0 else { return false }
             let value = previous + UInt64(delta)
-            guard value <= UInt64(UInt32.max) else { return nil }
-            let entry = UInt32(value)
-            guard SparseKey.isValidEntry(entry) else { return nil }
-            if entry & 1 == 1 {
+            guard value <= UInt64(UInt32.max) else { return false }
+            let current = UInt32(value)
+            guard SparseKey.isValidEntry(current) else { return false }
+            if current & 1 == 1 {
                 // Flagged entries ascend by (idx′, rho′): a repeated idx′ follows at once.
-                guard entry >> 7 != lastFlaggedIndex else { return nil }
-                lastFlaggedIndex = entry >> 7
+                guard current >> 7 != lastFlaggedIndex else { return false }
+                lastFlaggedIndex = current >> 7
             }
-            entries.append(entry)
+            entry(current)
             previous = value
         }
-        guard reader.isAtEnd else { return nil }
-
-        var keys: [UInt32] = []
-        keys.reserveCapacity(count)
-        entries.withUnsafeBufferPointer { entries in
-            mergeByParity(entries, mapEven: SparseKey.key(ofEntry:)) { keys.append($0) }
-        }
-        var sketch = HyperLogLog()
-        sketch.sparseKeys = keys
-        sketch.sortedCount = keys.count
-        return sketch
+        return reader.isAtEnd
     }
 
     /// Visits `values` in ascending order of `v` for odd values and `mapEven(v)` for even ones,

@@ -82,19 +82,6 @@ extension HyperLogLog {
         finishMerge(count: mergedCount)
     }
 
-    /// Merges sorted keys with distinct idx′ into a sparse sketch that has no buffer.
-    mutating func mergeSorted(_ incoming: [UInt32]) {
-        guard !incoming.isEmpty else { return }
-        let sorted = sortedCount
-        sparseKeys.append(contentsOf: repeatElement(0, count: incoming.count))
-        let mergedCount = sparseKeys.withUnsafeMutableBufferPointer { keys in
-            incoming.withUnsafeBufferPointer { incoming in
-                Self.mergeSortedKeys(into: keys, sortedCount: sorted, incoming: incoming)
-            }
-        }
-        finishMerge(count: mergedCount)
-    }
-
     private mutating func finishMerge(count: Int) {
         sparseKeys.removeLast(sparseKeys.count - count)
         sortedCount = count

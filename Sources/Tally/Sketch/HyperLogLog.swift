@@ -50,18 +50,32 @@ struct HyperLogLog: Sendable {
     /// An empty sparse sketch; it allocates nothing until the first insert.
     init() {}
 
-    /// Adds one hashed unit. Dense: one register update. Sparse: an append to the buffer, whose
-    /// merge (sort, then one linear pass) runs every max(16, n/4) inserts for n entries; nothing
-    /// is allocated but the sparse list's growth.
+    /// Adds one hashed unit. Dense: one register update. Sparse: see ``insert(sparseKey:)``.
     @inline(__always)
     mutating func insert(hash: UInt64) {
         if registers.isEmpty {
-            if sparseKeys.count == sparseKeys.capacity { growSparseCapacity() }
-            sparseKeys.append(SparseKey.make(hash: hash))
-            if sparseKeys.count - sortedCount >= pendingLimit { flushPending() }
+            insert(sparseKey: SparseKey.make(hash: hash))
         } else {
             let index = Int(truncatingIfNeeded: hash >> UInt64(64 - Self.precision))
             let rho = Self.denseRho(hash: hash)
+            registers.withUnsafeMutableBufferPointer { registers in
+                if registers[index] < rho { registers[index] = rho }
+            }
+        }
+    }
+
+    /// Adds the hashes that a ``SparseKey`` stands for, as inserting them would. Sparse: an
+    /// append to the buffer, whose merge (sort, then one linear pass) runs every max(16, n/4)
+    /// inserts for n entries; nothing is allocated but the sparse list's growth. Dense: one
+    /// register update.
+    @inline(__always)
+    mutating func insert(sparseKey key: UInt32) {
+        if registers.isEmpty {
+            if sparseKeys.count == sparseKeys.capacity { growSparseCapacity() }
+            sparseKeys.append(key)
+            if sparseKeys.count - sortedCount >= pendingLimit { flushPending() }
+        } else {
+            let (index, rho) = SparseKey.register(of: key)
             registers.withUnsafeMutableBufferPointer { registers in
                 if registers[index] < rho { registers[index] = rho }
             }
@@ -79,27 +93,23 @@ struct HyperLogLog: Sendable {
     /// Adds every unit of `other`. The result is the sketch that inserting the union of both
     /// inputs' hashes would give: sparse while the union has at most ``sparseEntryLimit``
     /// distinct idx′ and both are sparse, else dense with each register the larger of the two.
+    /// A sparse `other` costs what inserting its entries costs (amortized constant time each,
+    /// whatever the size of this sketch).
     mutating func merge(_ other: HyperLogLog) {
-        if !other.registers.isEmpty {
-            convertToDense()
-            registers.withUnsafeMutableBufferPointer { mine in
-                other.registers.withUnsafeBufferPointer { theirs in
-                    for i in 0..<Self.registerCount { mine[i] = max(mine[i], theirs[i]) }
-                }
-            }
+        guard !other.registers.isEmpty else {
+            for key in other.sparseKeys { insert(sparseKey: key) }
             return
         }
-        flushPending()
-        if !registers.isEmpty {
-            applyToRegisters(other.sparseKeys)
-            return
-        }
-        var theirs = other
-        theirs.flushPending()
-        if !theirs.registers.isEmpty {
-            merge(theirs)
-        } else {
-            mergeSorted(theirs.sparseKeys)
+        other.registers.withUnsafeBytes { mergeRegisters($0) }
+    }
+
+    /// Turns dense and raises each register to the larger of it and `theirs`' byte at its index.
+    /// Requires: `theirs` holds ``registerCount`` registers.
+    mutating func mergeRegisters(_ theirs: UnsafeRawBufferPointer) {
+        precondition(theirs.count == Self.registerCount)
+        convertToDense()
+        registers.withUnsafeMutableBufferPointer { mine in
+            for i in 0..<Self.registerCount { mine[i] = max(mine[i], theirs[i]) }
         }
     }
 

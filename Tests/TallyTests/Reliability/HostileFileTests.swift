@@ -65,6 +65,10 @@ import TallyTesting
         try add("a zone outside the dictionary") { db in
             db.addSegment(zones: [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 1 << 20)])
         }
+        // A well-framed column whose one sketch is not (a zero delta): caught when the query merges it.
+        try add("sketch entry with a zero delta") { db in
+            db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([3, 1, 1, 0]), kind: .sketches)])
+        }
         // Catalog counts.
         for (name, fields) in [
             ("catalog segmentCount near 2^32", [1, 0, UInt64(UInt32.max)]),

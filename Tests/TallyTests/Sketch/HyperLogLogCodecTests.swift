@@ -172,6 +172,25 @@ private func flagged(_ index: UInt64, rho: UInt64) -> UInt64 { index << 7 | rho 
         #expect(deserialize([1, 0x01, 0x02]) != nil)
     }
 
+    /// Merging serialized bytes gives what merging the decoded sketch gives, whichever of the
+    /// two is sparse or dense, and leaves the bytes' own sketch unchanged.
+    @Test func mergeOfSerializedEqualsMergeOfDecoded() {
+        let sketches = [
+            HyperLogLog(), sketch(hashes(3)), sketch(hashes(1000, from: 2)), sketch(hashes(3000, from: 500)),
+            sketch(hashes(20000, from: 100)),
+        ]
+        for target in sketches {
+            for source in sketches {
+                var expected = target
+                expected.merge(source)
+                var merged = target
+                #expect(serialized(source).withUnsafeBytes { merged.merge(serialized: $0) })
+                #expect(merged == expected)
+                #expect(merged.estimate() == expected.estimate())
+            }
+        }
+    }
+
     /// Random corruption of valid serializations never traps, and whatever is accepted is
     /// canonical: it serializes back to the same bytes.
     @Test func corruptedBytesAreRejectedOrCanonical() {
@@ -192,8 +211,12 @@ private func flagged(_ index: UInt64, rho: UInt64) -> UInt64 { index << 7 | rho 
                 default: if bytes.count > 1 { bytes.remove(at: random(bytes.count)) }
                 }
             }
-            if let decoded = deserialize(bytes) {
+            let decoded = deserialize(bytes)
+            var merged = HyperLogLog()
+            #expect(bytes.withUnsafeBytes { merged.merge(serialized: $0) } == (decoded != nil))
+            if let decoded {
                 accepted += 1
+                #expect(merged == decoded)
                 #expect(serialized(decoded) == bytes)
             }
         }

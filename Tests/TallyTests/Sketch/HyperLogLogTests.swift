@@ -223,6 +223,22 @@ private func relativeError(_ sketch: HyperLogLog, _ truth: Int) -> Double {
         #expect(denseFirst == sparseFirst)
     }
 
+    /// A query's pattern: thousands of one-to-three-unit sketches merged into one running
+    /// sketch, which passes through sparse into dense; the result is the union's sketch.
+    @Test(arguments: [1000, 3000, 12000])
+    func mergeOfManySmallSketchesEqualsTheUnionSketch(units: Int) {
+        var merged = HyperLogLog()
+        var start = 0
+        while start < units {
+            let end = min(start + 1 + start % 3, units)
+            // Each small sketch overlaps the previous one by a unit.
+            merged.merge(sketch(of: max(0, start - 1)..<end))
+            start = end
+        }
+        #expect(merged == sketch(of: 0..<units))
+        #expect(merged.estimate() == sketch(of: 0..<units).estimate())
+    }
+
     @Test func mergeIsCommutativeAndIdempotent() {
         // Odd sizes leave inserts in the buffer.
         let sketches = [
