@@ -37,6 +37,9 @@ public struct Options: Sendable {
     /// Decoded row groups of segments kept in memory for later queries (0: none). Repeated
     /// queries over the same data then skip reading and decompressing it.
     public var queryCacheBytes = 64 << 20
+    /// Threads one query scans segments on (each taking at least four segments); 0: one per
+    /// processor, at most 4.
+    public var queryThreads = 0
     /// The head is flushed when the write-ahead log grows past this size.
     public var walBudgetBytes = 256 << 20
     public var limits = Limits()

@@ -53,6 +53,12 @@ struct Aggregator {
         }
     }
 
+    /// Merges another partial result of the same query (a parallel scan's other lane).
+    mutating func merge(_ other: Aggregator) {
+        coarsestBucket = max(coarsestBucket, other.coarsestBucket)
+        for (key, cell) in other.groups { groups[key, default: RollupCell()].merge(cell) }
+    }
+
     struct LocalKey: Hashable {
         var group: Int
         var slot: Int64
