@@ -29,45 +29,52 @@ struct Head {
     mutating func apply(_ batch: EventBatch, horizon: Int64) -> Int {
         var mapping = BatchStringMapping(count: batch.strings.count)
         var dropped = 0
-        var pairs: [(UInt32, UInt32)] = []
-        pairs.reserveCapacity(Limits.maxDimensionsPerEvent)
-        for event in 0..<batch.count {
-            let timestamp = batch.timestamps[event]
-            if timestamp < horizon {
-                dropped += 1
-                continue
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Limits.maxDimensionsPerEvent) { scratch in
+            for event in 0..<batch.count {
+                let timestamp = batch.timestamps[event]
+                if timestamp < horizon {
+                    dropped += 1
+                    continue
+                }
+                let metric = mapping.id(batch.metrics[event], batch, &strings)
+                let series = seriesKey(of: event, in: batch, mapping: &mapping, into: scratch)
+                let bucket = TimeGrid.floor(timestamp, width: bucketMilliseconds)
+                let unit = batch.units[event]
+                let unitHash = unit == EventBatch.noUnit ? nil : mapping.unitHash(unit, batch)
+                let value = batch.hasValue[event] ? batch.values[event] : nil
+                approximateBytes += metrics[metric, default: MetricRollup()].add(
+                    series: series, bucket: bucket, value: value, unitHash: unitHash)
+                eventCount += 1
+                if timestamp > newestTimestamp { newestTimestamp = timestamp }
+                if bucket < oldestBucket { oldestBucket = bucket }
             }
-            let metric = mapping.id(batch.metrics[event], batch, &strings)
-            let series = seriesKey(of: event, in: batch, mapping: &mapping, scratch: &pairs)
-            let bucket = TimeGrid.floor(timestamp, width: bucketMilliseconds)
-            let unit = batch.units[event]
-            let unitHash = unit == EventBatch.noUnit ? nil : mapping.unitHash(unit, batch)
-            let value = batch.hasValue[event] ? batch.values[event] : nil
-            approximateBytes += metrics[metric, default: MetricRollup()].add(
-                series: series, bucket: bucket, value: value, unitHash: unitHash)
-            eventCount += 1
-            if timestamp > newestTimestamp { newestTimestamp = timestamp }
-            if bucket < oldestBucket { oldestBucket = bucket }
         }
         return dropped
     }
 
+    /// The event's series as sorted packed pairs, written to the front of `scratch` (which holds
+    /// ``Limits/maxDimensionsPerEvent`` words; validation bounds the dimensions by it).
+    @inline(__always)
     private mutating func seriesKey(
-        of event: Int, in batch: EventBatch, mapping: inout BatchStringMapping, scratch: inout [(UInt32, UInt32)]
-    ) -> SeriesKey {
-        scratch.removeAll(keepingCapacity: true)
-        for d in batch.dimensionRange(of: event) {
-            scratch.append((mapping.id(batch.dimensionKeys[d], batch, &strings),
-                            mapping.id(batch.dimensionValues[d], batch, &strings)))
+        of event: Int, in batch: EventBatch, mapping: inout BatchStringMapping,
+        into scratch: UnsafeMutableBufferPointer<UInt64>
+    ) -> UnsafeBufferPointer<UInt64> {
+        let dimensions = batch.dimensionRange(of: event)
+        precondition(dimensions.count <= scratch.count, "an event has more dimensions than validation allows")
+        var count = 0
+        for d in dimensions {
+            let pair = SeriesKey.pack(
+                key: mapping.id(batch.dimensionKeys[d], batch, &strings),
+                value: mapping.id(batch.dimensionValues[d], batch, &strings))
+            var i = count  // insertion sort: a handful of pairs
+            while i > 0 && scratch[i - 1] > pair {
+                scratch[i] = scratch[i - 1]
+                i -= 1
+            }
+            scratch[i] = pair
+            count += 1
         }
-        scratch.sort { $0.0 < $1.0 }
-        var flat: [UInt32] = []
-        flat.reserveCapacity(scratch.count * 2)
-        for (key, value) in scratch {
-            flat.append(key)
-            flat.append(value)
-        }
-        return SeriesKey(pairs: flat)
+        return UnsafeBufferPointer(rebasing: scratch[0..<count])
     }
 
     /// The metric whose distinct series would pass `limit` if `batch` were applied, if any.
@@ -95,39 +102,34 @@ struct Head {
 
     private func containsSeries(metric: String, dimensions: [(String, String)]) -> Bool {
         guard let metricID = strings.id(of: metric), let rollup = metrics[metricID] else { return false }
-        var pairs: [(UInt32, UInt32)] = []
+        var pairs: [UInt64] = []
         for (key, value) in dimensions {
             guard let k = strings.id(of: key), let v = strings.id(of: value) else { return false }
-            pairs.append((k, v))
+            pairs.append(SeriesKey.pack(key: k, value: v))
         }
-        pairs.sort { $0.0 < $1.0 }
-        return rollup.seriesIDs[SeriesKey(pairs: pairs.flatMap { [$0.0, $0.1] })] != nil
+        pairs.sort()
+        return pairs.withUnsafeBufferPointer { rollup.series.id(of: $0) } != nil
     }
 }
 
 extension MetricRollup {
-    /// Adds one event; returns the growth in approximate bytes.
+    /// Adds one event of the series whose sorted packed pairs are `key`; returns the growth in
+    /// approximate bytes.
     @inline(__always)
-    mutating func add(series key: SeriesKey, bucket: Int64, value: Double?, unitHash: UInt64?) -> Int {
+    mutating func add(series key: UnsafeBufferPointer<UInt64>, bucket: Int64, value: Double?, unitHash: UInt64?) -> Int {
         var grown = 0
-        let seriesID: UInt32
-        if let existing = seriesIDs[key] {
-            seriesID = existing
-        } else {
-            seriesID = UInt32(series.count)
-            series.append(key)
-            seriesIDs[key] = seriesID
-            grown += 64 + key.pairs.count * 8
-        }
+        let (seriesID, isNewSeries) = series.insert(key)
+        if isNewSeries { grown += 64 + key.count * 16 }
         let cellKey = CellKey(series: seriesID, bucket: bucket)
+        let (slot, existing) = cellIDs.find(cellKey)
         let cellID: Int
-        if let existing = cellIDs[cellKey] {
+        if let existing {
             cellID = existing
         } else {
             cellID = cells.count
             cells.append(RollupCell())
             cellKeys.append(cellKey)
-            cellIDs[cellKey] = cellID
+            cellIDs.insert(cellKey, id: cellID, at: slot)
             grown += MemoryLayout<RollupCell>.stride + MemoryLayout<CellKey>.stride * 3 + 16
         }
         cells[cellID].add(value: value)
