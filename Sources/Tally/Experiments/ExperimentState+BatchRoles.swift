@@ -35,7 +35,7 @@ extension ExperimentState {
             hasExposures = batch.strings.contains(state.exposureMetric)
         }
 
-        mutating func firstAssignment(ofUnit unit: UInt32, in state: ExperimentState) -> UInt32 {
+        mutating func firstAssignment(ofUnit unit: UInt32, in state: inout ExperimentState) -> UInt32 {
             let i = Int(unit)
             if resolved[i].firstAssignment == Resolved.unknownAssignment {
                 resolved[i].firstAssignment = state.firstAssignment(of: strings[i])

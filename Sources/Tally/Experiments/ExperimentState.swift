@@ -70,7 +70,7 @@ struct ExperimentState: Equatable {
     var metricIDs: [String: UInt16] = [:]
 
     /// Exposed units by unit id.
-    var unitIDs = StringInterner()
+    var unitIDs = UnitIndex()
     /// Per unit id: its first assignment (a linked list through ``Assignment/nextForUnit``).
     var unitFirstAssignment: [UInt32] = []
     var assignmentUnit: [UInt32] = []
@@ -103,7 +103,7 @@ struct ExperimentState: Equatable {
     var units: [String] { unitIDs.strings }
 
     /// The first assignment of `unit`, `.max` if it has none.
-    func firstAssignment(of unit: String) -> UInt32 {
+    mutating func firstAssignment(of unit: String) -> UInt32 {
         unitIDs.id(of: unit).map { unitFirstAssignment[Int($0)] } ?? .max
     }
 
@@ -120,7 +120,7 @@ struct ExperimentState: Equatable {
         for event in 0..<batch.count where batch.timestamps[event] >= horizon {
             let unit = batch.units[event]
             guard unit != EventBatch.noUnit else { continue }
-            let first = roles.firstAssignment(ofUnit: unit, in: self)
+            let first = roles.firstAssignment(ofUnit: unit, in: &self)
             let metric = batch.metrics[event]
             if roles.isExposure(metric) {
                 roles.setFirstAssignment(expose(unit: unit, first: first, event: event, in: batch, roles: &roles), ofUnit: unit)
@@ -180,7 +180,7 @@ struct ExperimentState: Equatable {
             unitID = assignmentUnit[Int(first)]
             unitFirstAssignment[Int(unitID)] = index
         } else {
-            unitID = unitIDs.intern(unit)
+            unitID = unitIDs.insert(unit)
             precondition(Int(unitID) == unitFirstAssignment.count, "a unit with assignments was given none")
             unitFirstAssignment.append(index)
         }

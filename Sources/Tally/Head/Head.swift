@@ -28,6 +28,9 @@ struct Head {
     /// - Returns: the number of events skipped as older than `horizon`.
     mutating func apply(_ batch: EventBatch, horizon: Int64) -> Int {
         var mapping = BatchStringMapping(count: batch.strings.count)
+        // Per batch string used as a metric: where its rollup is in `metrics` (valid until a
+        // metric is added).
+        var rollupPositions = [Dictionary<UInt32, MetricRollup>.Index?](repeating: nil, count: batch.strings.count)
         var dropped = 0
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Limits.maxDimensionsPerEvent) { scratch in
             for event in 0..<batch.count {
@@ -36,13 +39,21 @@ struct Head {
                     dropped += 1
                     continue
                 }
-                let metric = mapping.id(batch.metrics[event], batch, &strings)
+                let batchMetric = Int(batch.metrics[event])
+                if rollupPositions[batchMetric] == nil {
+                    let metric = mapping.id(batch.metrics[event], batch, &strings)
+                    if metrics[metric] == nil {
+                        metrics[metric] = MetricRollup()
+                        for i in rollupPositions.indices { rollupPositions[i] = nil }
+                    }
+                    rollupPositions[batchMetric] = metrics.index(forKey: metric)
+                }
                 let series = seriesKey(of: event, in: batch, mapping: &mapping, into: scratch)
                 let bucket = TimeGrid.floor(timestamp, width: bucketMilliseconds)
                 let unit = batch.units[event]
                 let unitHash = unit == EventBatch.noUnit ? nil : mapping.unitHash(unit, batch)
                 let value = batch.hasValue[event] ? batch.values[event] : nil
-                approximateBytes += metrics[metric, default: MetricRollup()].add(
+                approximateBytes += metrics.values[rollupPositions[batchMetric]!].add(
                     series: series, bucket: bucket, value: value, unitHash: unitHash)
                 eventCount += 1
                 if timestamp > newestTimestamp { newestTimestamp = timestamp }

@@ -74,8 +74,3 @@ struct StringInterner {
         }
     }
 }
-
-extension StringInterner: Equatable {
-    /// Equal when the same strings have the same ids; the index is derived from them.
-    static func == (a: StringInterner, b: StringInterner) -> Bool { a.strings == b.strings }
-}

@@ -84,7 +84,13 @@ struct ByteReader {
     /// Reads a varint length (at most `maxLength`) and that many bytes of valid UTF-8.
     mutating func readString(maxLength: Int) -> String? {
         guard let length = readCount(max: maxLength), let slice = readBytes(length) else { return nil }
-        return slice.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
+        return slice.withUnsafeBufferPointer { bytes in
+            // `String(decoding:)` takes the standard library's specialized UTF-8 path (here
+            // `String(validating:)` does not). It repairs invalid input, so a string whose bytes
+            // differ from the input's was not valid UTF-8.
+            let string = String(decoding: bytes, as: UTF8.self)
+            return string.utf8.elementsEqual(bytes) ? string : nil
+        }
     }
 
     mutating func skip(_ count: Int) -> Bool {
