@@ -91,10 +91,11 @@ struct Head {
     /// The metric whose distinct series would pass `limit` if `batch` were applied, if any.
     func exceedsSeriesLimit(_ batch: EventBatch, limit: Int) -> String? {
         // Counting new series costs a pass; skip it when no metric could reach the limit.
-        var perMetricEvents: [UInt32: Int] = [:]
-        for metric in batch.metrics { perMetricEvents[metric, default: 0] += 1 }
-        for (batchMetric, events) in perMetricEvents {
-            let name = batch.strings[Int(batchMetric)]
+        var perMetricEvents = [Int](repeating: 0, count: batch.strings.count)  // by batch string
+        for metric in batch.metrics { perMetricEvents[Int(metric)] += 1 }
+        for (index, events) in perMetricEvents.enumerated() where events > 0 {
+            let batchMetric = UInt32(index)
+            let name = batch.strings[index]
             let existing = strings.id(of: name).flatMap { metrics[$0]?.series.count } ?? 0
             guard existing + events > limit else { continue }
             var newSeries = Set<[String]>()

@@ -70,6 +70,7 @@ struct ByteReader {
 
     /// Reads a varint that must not exceed `cap`; use it for every count and length.
     /// A negative `cap` accepts nothing.
+    @inline(__always)
     mutating func readCount(max cap: Int) -> Int? {
         guard cap >= 0, let value = readVarint(), value <= UInt64(cap) else { return nil }
         return Int(value)
@@ -88,8 +89,8 @@ struct ByteReader {
             // `String(decoding:)` takes the standard library's specialized UTF-8 path (here
             // `String(validating:)` does not). It repairs invalid input, so a string whose bytes
             // differ from the input's was not valid UTF-8.
-            let string = String(decoding: bytes, as: UTF8.self)
-            return string.utf8.elementsEqual(bytes) ? string : nil
+            var string = String(decoding: bytes, as: UTF8.self)
+            return string.withUTF8 { $0.elementsEqual(bytes) } ? string : nil
         }
     }
 
