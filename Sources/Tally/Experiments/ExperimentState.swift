@@ -85,7 +85,7 @@ struct ExperimentState: Equatable {
     /// Exposures of an assigned unit to another variant, per experiment.
     var conflicts: [UInt64] = []
     /// Assignments changed since the last flush (persisted as a delta).
-    var dirty: Set<UInt32> = []
+    var dirty: DirtyAssignments = []
     /// Anything changed since the last flush.
     var isDirty = false
     /// Only names and aggregates were loaded (a read-only handle whose log is empty): reports

@@ -16,7 +16,9 @@ struct UnitIndex {
     /// The id of the unit equal to `unit`, if any. Mutating: the first non-ASCII unit looked up
     /// builds the `String` index.
     mutating func id(of unit: String) -> UInt32? {
-        if Self.isASCII(unit), let id = interner.id(of: unit) { return id }
+        // Equal bytes make equal `String`s, and units are distinct as `String`s: a byte match
+        // is the unit.
+        if let id = interner.id(of: unit) { return id }
         if byString == nil {
             if Self.isASCII(unit) { return nil }  // every unit is ASCII, and none has these bytes
             indexByString()
@@ -42,7 +44,8 @@ struct UnitIndex {
     }
 
     private static func isASCII(_ string: String) -> Bool {
-        string.utf8.allSatisfy { $0 < 0x80 }
+        var string = string
+        return string.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
     }
 }
 

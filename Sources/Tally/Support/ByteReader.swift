@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Consumes little-endian binary fields from a byte array, never trusting it.
 ///
 /// Every `read…` returns `nil` when the bytes run out or a field is malformed (an over-long
@@ -90,7 +96,10 @@ struct ByteReader {
             // `String(validating:)` does not). It repairs invalid input, so a string whose bytes
             // differ from the input's was not valid UTF-8.
             var string = String(decoding: bytes, as: UTF8.self)
-            return string.withUTF8 { $0.elementsEqual(bytes) } ? string : nil
+            let unchanged = string.withUTF8 { utf8 in
+                utf8.count == bytes.count && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+            }
+            return unchanged ? string : nil
         }
     }
 
