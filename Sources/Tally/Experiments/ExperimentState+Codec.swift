@@ -138,7 +138,7 @@ extension ExperimentState {
         else { return false }
         if index == assignments.count {
             appendAssignment(
-                unit: unit, first: unitFirstAssignment[unit] ?? .max, experiment: UInt16(experiment),
+                unit: unit, first: firstAssignment(of: unit), experiment: UInt16(experiment),
                 variant: UInt16(variant), firstExposure: firstExposure, creditedMetrics: credited)
         } else {
             let existing = assignments[index]

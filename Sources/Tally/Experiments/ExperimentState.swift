@@ -33,6 +33,18 @@ struct ExperimentState: Equatable {
         var sum: Double = 0
         /// Sum over units of the square of each unit's credited total.
         var sumOfSquares: Double = 0
+
+        /// Counts one credited event whose unit's credited total went from `unitTotal.old` to
+        /// `unitTotal.new`; `isFirstCredit` when it is the unit's first of this metric.
+        @inline(__always)
+        mutating func count(_ value: Double?, unitTotal: (old: Double, new: Double), isFirstCredit: Bool) {
+            events += 1
+            if isFirstCredit { units += 1 }
+            if let value {
+                sum += value
+                sumOfSquares += unitTotal.new * unitTotal.new - unitTotal.old * unitTotal.old
+            }
+        }
     }
 
     struct StatsKey: Hashable {
@@ -57,9 +69,10 @@ struct ExperimentState: Equatable {
     var metrics: [String] = []
     var metricIDs: [String: UInt16] = [:]
 
-    /// Exposed units → their first assignment (a linked list through ``Assignment/nextForUnit``).
-    var unitFirstAssignment: [String: UInt32] = [:]
-    var units: [String] = []
+    /// Exposed units by unit id.
+    var unitIDs = UnitIndex()
+    /// Per unit id: its first assignment (a linked list through ``Assignment/nextForUnit``).
+    var unitFirstAssignment: [UInt32] = []
     var assignmentUnit: [UInt32] = []
     var assignments: [Assignment] = []
     /// Credited metrics beyond the 64 that fit in the bit mask.
@@ -72,7 +85,7 @@ struct ExperimentState: Equatable {
     /// Exposures of an assigned unit to another variant, per experiment.
     var conflicts: [UInt64] = []
     /// Assignments changed since the last flush (persisted as a delta).
-    var dirty: Set<UInt32> = []
+    var dirty: DirtyAssignments = []
     /// Anything changed since the last flush.
     var isDirty = false
     /// Only names and aggregates were loaded (a read-only handle whose log is empty): reports
@@ -87,6 +100,13 @@ struct ExperimentState: Equatable {
         self.variantDimension = variantDimension
     }
 
+    var units: [String] { unitIDs.strings }
+
+    /// The first assignment of `unit`, `.max` if it has none.
+    mutating func firstAssignment(of unit: String) -> UInt32 {
+        unitIDs.id(of: unit).map { unitFirstAssignment[Int($0)] } ?? .max
+    }
+
     /// Approximate bytes held (for `info`).
     var approximateBytes: Int {
         assignments.count * (MemoryLayout<Assignment>.stride + 4) + units.count * 48 + totals.count * 40
@@ -95,39 +115,38 @@ struct ExperimentState: Equatable {
     /// Applies a validated batch in event order; events older than `horizon` are skipped
     /// (dropped by retention, exactly as the head skips them).
     mutating func apply(_ batch: EventBatch, horizon: Int64) {
-        let exposureIndex = batch.strings.firstIndex(of: exposureMetric).map { UInt32($0) }
-        if exposureIndex == nil && unitFirstAssignment.isEmpty { return }
-        // Per batch string: its unit's first assignment (`.max`: none), or `unknown`.
-        let unknown = UInt32.max - 1
-        var firstAssignment = [UInt32](repeating: unknown, count: batch.strings.count)
+        var roles = BatchRoles(batch, for: self)
+        if !roles.hasExposures && unitFirstAssignment.isEmpty { return }
         for event in 0..<batch.count where batch.timestamps[event] >= horizon {
-            let unitIndex = batch.units[event]
-            guard unitIndex != EventBatch.noUnit else { continue }
-            let u = Int(unitIndex)
-            if firstAssignment[u] == unknown { firstAssignment[u] = unitFirstAssignment[batch.strings[u]] ?? .max }
-            if batch.metrics[event] == exposureIndex {
-                firstAssignment[u] = expose(unit: batch.strings[u], first: firstAssignment[u], event: event, in: batch)
-            } else if firstAssignment[u] != .max {
+            let unit = batch.units[event]
+            guard unit != EventBatch.noUnit else { continue }
+            let first = roles.firstAssignment(ofUnit: unit, in: &self)
+            let metric = batch.metrics[event]
+            if roles.isExposure(metric) {
+                roles.setFirstAssignment(expose(unit: unit, first: first, event: event, in: batch, roles: &roles), ofUnit: unit)
+            } else if first != .max {
                 let value = batch.hasValue[event] ? batch.values[event] : nil
-                credit(firstAssignment[u], metric: batch.strings[Int(batch.metrics[event])],
-                       timestamp: batch.timestamps[event], value: value)
+                credit(first, metric: metric, timestamp: batch.timestamps[event], value: value, roles: &roles)
             }
         }
     }
 
-    /// Assigns `unit` (whose first assignment is `first`, `.max` if none) from an exposure
-    /// event; returns the unit's first assignment afterwards.
-    private mutating func expose(unit: String, first: UInt32, event: Int, in batch: EventBatch) -> UInt32 {
-        var experimentName: String?
-        var variantName: String?
+    /// Assigns the unit at batch string `unit` (whose first assignment is `first`, `.max` if
+    /// none) from an exposure event; returns the unit's first assignment afterwards.
+    private mutating func expose(unit: UInt32, first: UInt32, event: Int, in batch: EventBatch, roles: inout BatchRoles) -> UInt32 {
+        var experimentIndex: UInt32?
+        var variantIndex: UInt32?
         for d in batch.dimensionRange(of: event) {
-            let key = batch.strings[Int(batch.dimensionKeys[d])]
-            if key == experimentDimension { experimentName = batch.strings[Int(batch.dimensionValues[d])] }
-            if key == variantDimension { variantName = batch.strings[Int(batch.dimensionValues[d])] }
+            switch roles.dimensionRole(of: batch.dimensionKeys[d]) {
+            case .experiment: experimentIndex = batch.dimensionValues[d]
+            case .variant: variantIndex = batch.dimensionValues[d]
+            case .both: (experimentIndex, variantIndex) = (batch.dimensionValues[d], batch.dimensionValues[d])
+            case .other: break
+            }
         }
-        guard let experimentName, let variantName else { return first }
-        let experiment = experimentID(experimentName)
-        let variant = variantID(variantName, in: experiment)
+        guard let experimentIndex, let variantIndex else { return first }
+        let experiment = roles.experimentID(of: experimentIndex, in: &self)
+        let variant = variantID(batch.strings[Int(variantIndex)], in: experiment)
         var cursor = first
         while cursor != .max {
             let existing = assignments[Int(cursor)]
@@ -141,7 +160,7 @@ struct ExperimentState: Equatable {
             cursor = existing.nextForUnit
         }
         let index = appendAssignment(
-            unit: unit, first: first, experiment: experiment, variant: variant,
+            unit: batch.strings[Int(unit)], first: first, experiment: experiment, variant: variant,
             firstExposure: batch.timestamps[event], creditedMetrics: 0)
         exposed[Int(experiment)][Int(variant)] += 1
         dirty.insert(index)
@@ -159,43 +178,44 @@ struct ExperimentState: Equatable {
         let unitID: UInt32
         if first != .max {
             unitID = assignmentUnit[Int(first)]
+            unitFirstAssignment[Int(unitID)] = index
         } else {
-            unitID = UInt32(units.count)
-            units.append(unit)
+            unitID = unitIDs.insert(unit)
+            precondition(Int(unitID) == unitFirstAssignment.count, "a unit with assignments was given none")
+            unitFirstAssignment.append(index)
         }
         assignments.append(Assignment(
             firstExposure: firstExposure, creditedMetrics: creditedMetrics, experiment: experiment, variant: variant,
             nextForUnit: first))
         assignmentUnit.append(unitID)
-        unitFirstAssignment[unit] = index
         return index
     }
 
-    private mutating func credit(_ first: UInt32, metric name: String, timestamp: Int64, value: Double?) {
-        var metric: UInt16?
+    /// Credits an event of the metric at batch string `metric` to every assignment of the unit
+    /// (from `first`) that its timestamp does not precede.
+    private mutating func credit(_ first: UInt32, metric: UInt32, timestamp: Int64, value: Double?, roles: inout BatchRoles) {
         var cursor = first
         while cursor != .max {
             let assignment = assignments[Int(cursor)]
             defer { cursor = assignment.nextForUnit }
             guard timestamp >= assignment.firstExposure else { continue }
-            let m = metric ?? metricID(name)
-            metric = m
+            let m = roles.metricID(of: metric, in: &self)
+            let isFirstCredit = markCredited(cursor, metric: m)
+            var total = (old: 0.0, new: 0.0)
+            if let value { total = Self.accumulate(value, into: &totals[TotalKey(assignment: cursor, metric: m), default: 0]) }
             let key = StatsKey(experiment: assignment.experiment, variant: assignment.variant, metric: m)
-            var entry = stats[key, default: MetricStats()]
-            entry.events += 1
-            if markCredited(cursor, metric: m) { entry.units += 1 }
-            if let value {
-                let totalKey = TotalKey(assignment: cursor, metric: m)
-                let old = totals[totalKey] ?? 0
-                let new = old + value
-                totals[totalKey] = new
-                entry.sum += value
-                entry.sumOfSquares += new * new - old * old
-            }
-            stats[key] = entry
+            stats[key, default: MetricStats()].count(value, unitTotal: total, isFirstCredit: isFirstCredit)
             dirty.insert(cursor)
             isDirty = true
         }
+    }
+
+    /// Adds `value` to `total` in place (one hash lookup); returns the total before and after.
+    @inline(__always)
+    private static func accumulate(_ value: Double, into total: inout Double) -> (old: Double, new: Double) {
+        let old = total
+        total += value
+        return (old, total)
     }
 
     /// Marks `metric` credited for an assignment; true when it was not before.

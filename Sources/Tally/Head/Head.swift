@@ -28,55 +28,74 @@ struct Head {
     /// - Returns: the number of events skipped as older than `horizon`.
     mutating func apply(_ batch: EventBatch, horizon: Int64) -> Int {
         var mapping = BatchStringMapping(count: batch.strings.count)
+        // Per batch string used as a metric: where its rollup is in `metrics` (valid until a
+        // metric is added).
+        var rollupPositions = [Dictionary<UInt32, MetricRollup>.Index?](repeating: nil, count: batch.strings.count)
         var dropped = 0
-        var pairs: [(UInt32, UInt32)] = []
-        pairs.reserveCapacity(Limits.maxDimensionsPerEvent)
-        for event in 0..<batch.count {
-            let timestamp = batch.timestamps[event]
-            if timestamp < horizon {
-                dropped += 1
-                continue
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Limits.maxDimensionsPerEvent) { scratch in
+            for event in 0..<batch.count {
+                let timestamp = batch.timestamps[event]
+                if timestamp < horizon {
+                    dropped += 1
+                    continue
+                }
+                let batchMetric = Int(batch.metrics[event])
+                if rollupPositions[batchMetric] == nil {
+                    let metric = mapping.id(batch.metrics[event], batch, &strings)
+                    if metrics[metric] == nil {
+                        metrics[metric] = MetricRollup()
+                        for i in rollupPositions.indices { rollupPositions[i] = nil }
+                    }
+                    rollupPositions[batchMetric] = metrics.index(forKey: metric)
+                }
+                let series = seriesKey(of: event, in: batch, mapping: &mapping, into: scratch)
+                let bucket = TimeGrid.floor(timestamp, width: bucketMilliseconds)
+                let unit = batch.units[event]
+                let unitHash = unit == EventBatch.noUnit ? nil : mapping.unitHash(unit, batch)
+                let value = batch.hasValue[event] ? batch.values[event] : nil
+                approximateBytes += metrics.values[rollupPositions[batchMetric]!].add(
+                    series: series, bucket: bucket, value: value, unitHash: unitHash)
+                eventCount += 1
+                if timestamp > newestTimestamp { newestTimestamp = timestamp }
+                if bucket < oldestBucket { oldestBucket = bucket }
             }
-            let metric = mapping.id(batch.metrics[event], batch, &strings)
-            let series = seriesKey(of: event, in: batch, mapping: &mapping, scratch: &pairs)
-            let bucket = TimeGrid.floor(timestamp, width: bucketMilliseconds)
-            let unit = batch.units[event]
-            let unitHash = unit == EventBatch.noUnit ? nil : mapping.unitHash(unit, batch)
-            let value = batch.hasValue[event] ? batch.values[event] : nil
-            approximateBytes += metrics[metric, default: MetricRollup()].add(
-                series: series, bucket: bucket, value: value, unitHash: unitHash)
-            eventCount += 1
-            if timestamp > newestTimestamp { newestTimestamp = timestamp }
-            if bucket < oldestBucket { oldestBucket = bucket }
         }
         return dropped
     }
 
+    /// The event's series as sorted packed pairs, written to the front of `scratch` (which holds
+    /// ``Limits/maxDimensionsPerEvent`` words; validation bounds the dimensions by it).
+    @inline(__always)
     private mutating func seriesKey(
-        of event: Int, in batch: EventBatch, mapping: inout BatchStringMapping, scratch: inout [(UInt32, UInt32)]
-    ) -> SeriesKey {
-        scratch.removeAll(keepingCapacity: true)
-        for d in batch.dimensionRange(of: event) {
-            scratch.append((mapping.id(batch.dimensionKeys[d], batch, &strings),
-                            mapping.id(batch.dimensionValues[d], batch, &strings)))
+        of event: Int, in batch: EventBatch, mapping: inout BatchStringMapping,
+        into scratch: UnsafeMutableBufferPointer<UInt64>
+    ) -> UnsafeBufferPointer<UInt64> {
+        let dimensions = batch.dimensionRange(of: event)
+        precondition(dimensions.count <= scratch.count, "an event has more dimensions than validation allows")
+        var count = 0
+        for d in dimensions {
+            let pair = SeriesKey.pack(
+                key: mapping.id(batch.dimensionKeys[d], batch, &strings),
+                value: mapping.id(batch.dimensionValues[d], batch, &strings))
+            var i = count  // insertion sort: a handful of pairs
+            while i > 0 && scratch[i - 1] > pair {
+                scratch[i] = scratch[i - 1]
+                i -= 1
+            }
+            scratch[i] = pair
+            count += 1
         }
-        scratch.sort { $0.0 < $1.0 }
-        var flat: [UInt32] = []
-        flat.reserveCapacity(scratch.count * 2)
-        for (key, value) in scratch {
-            flat.append(key)
-            flat.append(value)
-        }
-        return SeriesKey(pairs: flat)
+        return UnsafeBufferPointer(rebasing: scratch[0..<count])
     }
 
     /// The metric whose distinct series would pass `limit` if `batch` were applied, if any.
     func exceedsSeriesLimit(_ batch: EventBatch, limit: Int) -> String? {
         // Counting new series costs a pass; skip it when no metric could reach the limit.
-        var perMetricEvents: [UInt32: Int] = [:]
-        for metric in batch.metrics { perMetricEvents[metric, default: 0] += 1 }
-        for (batchMetric, events) in perMetricEvents {
-            let name = batch.strings[Int(batchMetric)]
+        var perMetricEvents = [Int](repeating: 0, count: batch.strings.count)  // by batch string
+        for metric in batch.metrics { perMetricEvents[Int(metric)] += 1 }
+        for (index, events) in perMetricEvents.enumerated() where events > 0 {
+            let batchMetric = UInt32(index)
+            let name = batch.strings[index]
             let existing = strings.id(of: name).flatMap { metrics[$0]?.series.count } ?? 0
             guard existing + events > limit else { continue }
             var newSeries = Set<[String]>()
@@ -95,39 +114,34 @@ struct Head {
 
     private func containsSeries(metric: String, dimensions: [(String, String)]) -> Bool {
         guard let metricID = strings.id(of: metric), let rollup = metrics[metricID] else { return false }
-        var pairs: [(UInt32, UInt32)] = []
+        var pairs: [UInt64] = []
         for (key, value) in dimensions {
             guard let k = strings.id(of: key), let v = strings.id(of: value) else { return false }
-            pairs.append((k, v))
+            pairs.append(SeriesKey.pack(key: k, value: v))
         }
-        pairs.sort { $0.0 < $1.0 }
-        return rollup.seriesIDs[SeriesKey(pairs: pairs.flatMap { [$0.0, $0.1] })] != nil
+        pairs.sort()
+        return pairs.withUnsafeBufferPointer { rollup.series.id(of: $0) } != nil
     }
 }
 
 extension MetricRollup {
-    /// Adds one event; returns the growth in approximate bytes.
+    /// Adds one event of the series whose sorted packed pairs are `key`; returns the growth in
+    /// approximate bytes.
     @inline(__always)
-    mutating func add(series key: SeriesKey, bucket: Int64, value: Double?, unitHash: UInt64?) -> Int {
+    mutating func add(series key: UnsafeBufferPointer<UInt64>, bucket: Int64, value: Double?, unitHash: UInt64?) -> Int {
         var grown = 0
-        let seriesID: UInt32
-        if let existing = seriesIDs[key] {
-            seriesID = existing
-        } else {
-            seriesID = UInt32(series.count)
-            series.append(key)
-            seriesIDs[key] = seriesID
-            grown += 64 + key.pairs.count * 8
-        }
+        let (seriesID, isNewSeries) = series.insert(key)
+        if isNewSeries { grown += 64 + key.count * 16 }
         let cellKey = CellKey(series: seriesID, bucket: bucket)
+        let (slot, existing) = cellIDs.find(cellKey)
         let cellID: Int
-        if let existing = cellIDs[cellKey] {
+        if let existing {
             cellID = existing
         } else {
             cellID = cells.count
             cells.append(RollupCell())
             cellKeys.append(cellKey)
-            cellIDs[cellKey] = cellID
+            cellIDs.insert(cellKey, id: cellID, at: slot)
             grown += MemoryLayout<RollupCell>.stride + MemoryLayout<CellKey>.stride * 3 + 16
         }
         cells[cellID].add(value: value)

@@ -1,11 +1,16 @@
-/// A series: the dimension pairs of a cell, as head string ids `[key, value, key, value, …]`
-/// ordered by key id. Two events with the same dimensions have the same key.
-struct SeriesKey: Hashable {
-    var pairs: [UInt32]
+/// A series: the dimension pairs of a cell as head string ids, ordered by key id. Two events
+/// with the same dimensions have the same key. A view into ``SeriesIndex``'s storage.
+struct SeriesKey {
+    /// Each pair packed as `key << 32 | value` (``pack(key:value:)``), in increasing order.
+    let packedPairs: ArraySlice<UInt64>
 
-    var pairCount: Int { pairs.count / 2 }
-    func key(at i: Int) -> UInt32 { pairs[2 * i] }
-    func value(at i: Int) -> UInt32 { pairs[2 * i + 1] }
+    var pairCount: Int { packedPairs.count }
+    func key(at i: Int) -> UInt32 { UInt32(truncatingIfNeeded: packedPairs[packedPairs.startIndex + i] >> 32) }
+    func value(at i: Int) -> UInt32 { UInt32(truncatingIfNeeded: packedPairs[packedPairs.startIndex + i]) }
+
+    /// One dimension pair as a single word; sorting packed pairs orders them by key id.
+    @inline(__always)
+    static func pack(key: UInt32, value: UInt32) -> UInt64 { UInt64(key) << 32 | UInt64(value) }
 }
 
 /// A cell's address inside one metric: its series and the start of its bucket.
@@ -14,11 +19,11 @@ struct CellKey: Hashable {
     var bucket: Int64
 }
 
-/// The cells of one metric in the head.
+/// The cells of one metric in the head. Series ids are positions in ``series``; cell ids are
+/// positions in ``cellKeys`` and ``cells``.
 struct MetricRollup {
-    var seriesIDs: [SeriesKey: UInt32] = [:]
-    var series: [SeriesKey] = []
-    var cellIDs: [CellKey: Int] = [:]
+    var series = SeriesIndex()
+    var cellIDs = CellTable()
     var cellKeys: [CellKey] = []
     var cells: [RollupCell] = []
 

@@ -25,22 +25,36 @@ struct StringInterner {
         intern(bytes: bytes, make: { String(decoding: bytes, as: UTF8.self) })
     }
 
+    /// The id of `string` if it was interned.
+    func id(of string: String) -> UInt32? {
+        var utf8View = string
+        return utf8View.withUTF8 { find(UnsafeRawBufferPointer($0), hash: XXHash64.hash(UnsafeRawBufferPointer($0))).id }
+    }
+
     @inline(__always)
     private mutating func intern(bytes: UnsafeRawBufferPointer, make: () -> String) -> UInt32 {
         let hash = XXHash64.hash(bytes)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 {
-            let id = Int(slots[slot] - 1)
-            if hashes[id] == hash && equal(strings[id], bytes) { return UInt32(id) }
-            slot = (slot + 1) & mask
-        }
+        let (slot, found) = find(bytes, hash: hash)
+        if let found { return found }
         let id = UInt32(strings.count)
         strings.append(make())
         hashes.append(hash)
         slots[slot] = id + 1
         if strings.count * 2 > slots.count { grow() }
         return id
+    }
+
+    /// The slot holding `bytes` and its id, or the empty slot where they would go and `nil`.
+    @inline(__always)
+    private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> (slot: Int, id: UInt32?) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let id = Int(slots[slot] - 1)
+            if hashes[id] == hash && equal(strings[id], bytes) { return (slot, UInt32(id)) }
+            slot = (slot + 1) & mask
+        }
+        return (slot, nil)
     }
 
     private func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -72,19 +72,20 @@ enum Validator {
         for (index, used) in isName.enumerated() where used {
             guard checkName(batch.strings[index]) == nil, names.insert(batch.strings[index]).inserted else { return false }
         }
-        for i in 0..<batch.count {
-            let dimensions = batch.dimensionRange(of: i)
-            guard Limits.timestampRange.contains(batch.timestamps[i]),
-                  !batch.hasValue[i] || batch.values[i].isFinite,
-                  dimensions.count <= Limits.maxDimensionsPerEvent
-            else { return false }
-            for d in dimensions {
-                for earlier in dimensions.lowerBound..<d where batch.dimensionKeys[earlier] == batch.dimensionKeys[d] {
-                    return false
+        let timestampRange = Limits.timestampRange
+        return batch.dimensionKeys.withUnsafeBufferPointer { keys in
+            for i in 0..<batch.count {
+                let dimensions = batch.dimensionRange(of: i)
+                guard timestampRange.contains(batch.timestamps[i]),
+                      !batch.hasValue[i] || batch.values[i].isFinite,
+                      dimensions.count <= Limits.maxDimensionsPerEvent, dimensions.upperBound <= keys.count
+                else { return false }
+                for d in dimensions {
+                    for earlier in dimensions.lowerBound..<d where keys[earlier] == keys[d] { return false }
                 }
             }
+            return true
         }
-        return true
     }
 
     /// Metric names and dimension keys: 1…64 bytes of `[A-Za-z0-9_.:-]`.

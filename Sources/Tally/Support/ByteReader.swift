@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Consumes little-endian binary fields from a byte array, never trusting it.
 ///
 /// Every `read…` returns `nil` when the bytes run out or a field is malformed (an over-long
@@ -70,6 +76,7 @@ struct ByteReader {
 
     /// Reads a varint that must not exceed `cap`; use it for every count and length.
     /// A negative `cap` accepts nothing.
+    @inline(__always)
     mutating func readCount(max cap: Int) -> Int? {
         guard cap >= 0, let value = readVarint(), value <= UInt64(cap) else { return nil }
         return Int(value)
@@ -84,7 +91,16 @@ struct ByteReader {
     /// Reads a varint length (at most `maxLength`) and that many bytes of valid UTF-8.
     mutating func readString(maxLength: Int) -> String? {
         guard let length = readCount(max: maxLength), let slice = readBytes(length) else { return nil }
-        return slice.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
+        return slice.withUnsafeBufferPointer { bytes in
+            // `String(decoding:)` takes the standard library's specialized UTF-8 path (here
+            // `String(validating:)` does not). It repairs invalid input, so a string whose bytes
+            // differ from the input's was not valid UTF-8.
+            var string = String(decoding: bytes, as: UTF8.self)
+            let unchanged = string.withUTF8 { utf8 in
+                utf8.count == bytes.count && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+            }
+            return unchanged ? string : nil
+        }
     }
 
     mutating func skip(_ count: Int) -> Bool {
