@@ -12,7 +12,7 @@ struct SegmentFooter: Equatable {
     static let maxMetrics = 1 << 16
     static let maxStrings = 1 << 24
     /// The writer closes a row group at the first series boundary at or past this many rows.
-    static let rowsPerGroup = 1024
+    static let rowsPerGroup = 512
 
     struct BlockRef: Equatable {
         /// Offset from the segment's first byte; length of the framed block. Length 0: absent.
