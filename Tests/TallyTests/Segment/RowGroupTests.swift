@@ -39,9 +39,7 @@ import Testing
     @Test func largeSegmentsSplitAndAnswerAsTheOracle() throws {
         let directory = TestDirectory()
         let events = Self.events(count: 40_000)
-        let db = try Tally.open(at: directory.file("a.tally"))
-        try db.ingest(events)
-        try db.flush()
+        let db = try Self.flushed(events, in: directory)
         let (footer, _) = try Self.firstSegment(db)
         let pageview = try #require(footer.metrics.first { $0.groups.count > 1 })
         #expect(pageview.groups.count >= 4)
@@ -56,9 +54,7 @@ import Testing
 
     @Test func zonesSkipGroupsThatCannotMatch() throws {
         let directory = TestDirectory()
-        let db = try Tally.open(at: directory.file("a.tally"))
-        try db.ingest(Self.events(count: 40_000))
-        try db.flush()
+        let db = try Self.flushed(Self.events(count: 40_000), in: directory)
         let (footer, dictionary) = try Self.firstSegment(db)
         let index = Dictionary(uniqueKeysWithValues: dictionary.enumerated().map { ($1, Int32($0)) })
         let groups = try #require(footer.metrics.first { $0.groups.count > 1 }).groups
@@ -95,9 +91,7 @@ import Testing
     @Test func totalsAreEveryRowOfABucketMerged() throws {
         let directory = TestDirectory()
         let events = Self.events(count: 20_000)
-        let db = try Tally.open(at: directory.file("a.tally"))
-        try db.ingest(events)
-        try db.flush()
+        let db = try Self.flushed(events, in: directory)
         let info = try db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
         let reader = SegmentReader(file: db.engine.file, info: info, partitionMilliseconds: Granularity.day.milliseconds)
         let footer = try reader.readFooter()
@@ -116,6 +110,14 @@ import Testing
             }
         }
         try db.close()
+    }
+
+    /// A new database in `directory` holding `events`, flushed into segments.
+    static func flushed(_ events: [Event], in directory: TestDirectory) throws -> Tally {
+        let db = try Tally.open(at: directory.file("a.tally"))
+        try db.ingest(events)
+        try db.flush()
+        return db
     }
 
     static func firstSegment(_ db: Tally) throws -> (SegmentFooter, [String]) {
