@@ -107,32 +107,49 @@ extension Engine {
 
     private func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
         let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
-        let cached = try cachedSegment(segment, reader: reader)
-        guard let metricIndex = cached.footer.metrics.firstIndex(where: { cached.dictionary[$0.nameIndex] == aggregator.query.metric })
+        let query = aggregator.query
+        if query.filters.isEmpty && query.groupBy.isEmpty && !aggregator.wantsUnits {
+            return try scanTotals(segment, reader: reader, into: &aggregator)
+        }
+        let cached = try cachedSegment(segment, reader: reader, withNames: true)
+        let names = cached.names!
+        guard let metricIndex = cached.footer.metrics.firstIndex(where: { names.dictionary[$0.nameIndex] == query.metric })
         else { return }
         let metric = cached.footer.metrics[metricIndex]
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
-        let matcher = SeriesMatcher(query: aggregator.query) { cached.index[$0] }
+        let matcher = SeriesMatcher(query: query) { names.index[$0] }
         guard matcher.canMatch else { return }
         var grouping = LocalGrouping()
         var local = LocalAccumulator()
-        if matcher.matchesAllIntoOneGroup && !aggregator.wantsUnits {
-            // Rule S8: the per-bucket totals answer without reading any row.
-            let group = grouping.group(for: [])
-            for (bucket, cell) in try reader.readTotals(metric, footer: cached.footer) where aggregator.includes(bucket: bucket) {
-                local.add(cell, at: Aggregator.LocalKey(group: group, slot: aggregator.slot(of: bucket, width: segment.bucketMilliseconds)))
-            }
-        } else {
-            let zones = ZoneFilter(query: aggregator.query, index: cached.index)
-            for (groupIndex, rowGroup) in metric.groups.enumerated()
-            where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
-                && zones.admits(rowGroup, dictionary: cached.dictionary) {
-                let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
-                try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
-                         grouping: &grouping, into: &local, aggregator: aggregator)
-            }
+        let zones = ZoneFilter(query: query, index: names.index)
+        for (groupIndex, rowGroup) in metric.groups.enumerated()
+        where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
+            && zones.admits(rowGroup, dictionary: names.dictionary) {
+            let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
+            try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
+                     grouping: &grouping, into: &local, aggregator: aggregator)
         }
-        aggregator.merge(local, groupValues: grouping.strings { cached.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
+        aggregator.merge(local, groupValues: grouping.strings { names.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
+    }
+
+    /// Rule S8: a query with no filter, group-by or units is answered from the per-bucket
+    /// totals, without reading any row or the dictionary. The catalog lists the segment's
+    /// metrics in the footer's order (S6), which finds the metric's entry.
+    private func scanTotals(_ segment: SegmentInfo, reader: SegmentReader, into aggregator: inout Aggregator) throws {
+        let footer = try cachedSegment(segment, reader: reader, withNames: false).footer
+        guard let metricIndex = segment.metrics.firstIndex(of: aggregator.query.metric) else { return }
+        guard footer.metrics.count == segment.metrics.count else {
+            throw TallyError.corruption(
+                "segment \(segment.id): footer lists \(footer.metrics.count) metrics, the catalog \(segment.metrics.count)",
+                path: reader.file.path, offset: segment.footerOffset)
+        }
+        let metric = footer.metrics[metricIndex]
+        guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
+        var local = LocalAccumulator()
+        for (bucket, cell) in try reader.readTotals(metric, footer: footer) where aggregator.includes(bucket: bucket) {
+            local.add(cell, at: Aggregator.LocalKey(group: 0, slot: aggregator.slot(of: bucket, width: segment.bucketMilliseconds)))
+        }
+        aggregator.merge(local, groupValues: [[]], bucketWidth: segment.bucketMilliseconds)
     }
 
     /// Accumulates one row group; `key` names it in the column cache (its `columns` is set here).
@@ -186,17 +203,25 @@ extension Engine {
         }
     }
 
-    /// Segments whose footer and dictionary stay decoded in memory.
+    /// Segments whose footer (and dictionary, once needed) stay decoded in memory.
     static let segmentCacheCapacity = 512
 
-    func cachedSegment(_ segment: SegmentInfo, reader: SegmentReader) throws -> CachedSegment {
-        if let cached = segmentCache.withLock({ $0[segment.id] }) { return cached }
-        let footer = try reader.readFooter()
-        let dictionary = try reader.readDictionary(footer)
-        var index: [String: Int32] = [:]
-        index.reserveCapacity(dictionary.count)
-        for (position, string) in dictionary.enumerated() { index[string] = Int32(position) }
-        let entry = CachedSegment(footer: footer, dictionary: dictionary, index: index)
+    /// The segment's footer, and its dictionary when `withNames`, from the cache or the file.
+    func cachedSegment(_ segment: SegmentInfo, reader: SegmentReader, withNames: Bool) throws -> CachedSegment {
+        var entry: CachedSegment
+        if let cached = segmentCache.withLock({ $0[segment.id] }) {
+            guard withNames && cached.names == nil else { return cached }
+            entry = cached
+        } else {
+            entry = CachedSegment(footer: try reader.readFooter(), names: nil)
+        }
+        if withNames && entry.names == nil {
+            let dictionary = try reader.readDictionary(entry.footer)
+            var index: [String: Int32] = [:]
+            index.reserveCapacity(dictionary.count)
+            for (position, string) in dictionary.enumerated() { index[string] = Int32(position) }
+            entry.names = CachedSegment.Names(dictionary: dictionary, index: index)
+        }
         segmentCache.withLock { cache in
             // Bounded: past the cap the cache starts over (footers are cheap to re-read).
             if cache.count >= Engine.segmentCacheCapacity { cache.removeAll(keepingCapacity: true) }

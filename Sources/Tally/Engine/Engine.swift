@@ -135,10 +135,15 @@ final class Engine: @unchecked Sendable {
     }
 }
 
-/// A segment's decoded footer and dictionary, kept to avoid re-reading them per query.
+/// A segment's decoded footer and, once a query needed it, its dictionary: kept to avoid
+/// re-reading them per query.
 struct CachedSegment {
     var footer: SegmentFooter
-    var dictionary: [String]
-    /// Dictionary position of each string.
-    var index: [String: Int32]
+    var names: Names?
+
+    struct Names {
+        var dictionary: [String]
+        /// Dictionary position of each string.
+        var index: [String: Int32]
+    }
 }

@@ -112,6 +112,20 @@ import Testing
         try db.close()
     }
 
+    @Test func totalsOnlyQueriesReadNoDictionary() throws {
+        let directory = TestDirectory()
+        let events = Self.events(count: 5_000)
+        let db = try Self.flushed(events, in: directory)
+        db.engine.segmentCache.withLock { $0.removeAll() }
+        let query = Query(metric: "purchase", every: .hour, measures: [.count, .sum, .min, .max])
+        let problems = Oracle.mismatches(try db.query(query), Oracle.answer(query, events: events, bucket: 3_600_000))
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+        #expect(db.engine.segmentCache.withLock { cache in !cache.isEmpty && cache.values.allSatisfy { $0.names == nil } })
+        _ = try db.query(Query(metric: "purchase", groupBy: ["country"]))
+        #expect(db.engine.segmentCache.withLock { cache in cache.values.allSatisfy { $0.names != nil } })
+        try db.close()
+    }
+
     /// A new database in `directory` holding `events`, flushed into segments.
     static func flushed(_ events: [Event], in directory: TestDirectory) throws -> Tally {
         let db = try Tally.open(at: directory.file("a.tally"))
