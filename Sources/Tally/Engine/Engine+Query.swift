@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Dispatch
-
 /// The read path: plan (validate, prune segments) → aggregate the head under the lock →
 /// scan the pruned segments without it → merge.
 extension Engine {
@@ -29,35 +22,6 @@ extension Engine {
             }
         }
         return aggregator.result()
-    }
-
-    /// A query spreads its segments over threads only when each gets at least this many.
-    static let segmentsPerScanThread = 4
-
-    /// ``Options/queryThreads``, resolved: 0 means one per processor, at most 4.
-    var scanThreads: Int {
-        if options.queryThreads > 0 { return options.queryThreads }
-        return max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
-
-    /// Scans `segments` on `lanes` threads, segment `i` on lane `i % lanes`; returns each
-    /// lane's partial result (merging them in any order gives the same answer: cells merge
-    /// commutatively, rule S8's double-double sums included).
-    private func scanInParallel(
-        _ segments: [SegmentInfo], lanes: Int, file: any FileHandle, query: Query
-    ) throws -> [Aggregator] {
-        let results = Locked<[Result<Aggregator, any Error>?]>(Array(repeating: nil, count: lanes))
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            let result = Result { () throws -> Aggregator in
-                var partial = Aggregator(query: query)
-                for index in stride(from: lane, to: segments.count, by: lanes) {
-                    try scan(segments[index], file: file, into: &partial)
-                }
-                return partial
-            }
-            results.withLock { $0[lane] = result }
-        }
-        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     private func validate(_ query: Query) throws {
@@ -105,7 +69,8 @@ extension Engine {
         aggregator.merge(local, groupValues: grouping.strings { strings[UInt32($0)] }, bucketWidth: bucketMilliseconds)
     }
 
-    private func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
+    /// Merges what one segment holds for the query into `aggregator` (any thread).
+    func scan(_ segment: SegmentInfo, file: any FileHandle, into aggregator: inout Aggregator) throws {
         let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
         let query = aggregator.query
         if query.filters.isEmpty && query.groupBy.isEmpty && !aggregator.wantsUnits {

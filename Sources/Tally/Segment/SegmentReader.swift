@@ -62,11 +62,11 @@ struct SegmentReader {
         }
     }
 
-    private func corrupt(_ what: String, at offset: UInt64) -> TallyError {
+    func corrupt(_ what: String, at offset: UInt64) -> TallyError {
         TallyError.corruption("segment \(info.id): \(what)", path: file.path, offset: offset)
     }
 
-    private func readBlock(_ ref: SegmentFooter.BlockRef, kind: BlockKind) throws -> [UInt8] {
+    func readBlock(_ ref: SegmentFooter.BlockRef, kind: BlockKind) throws -> [UInt8] {
         let offset = info.offset + ref.offset
         guard let framed = try file.readExactly(at: offset, count: Int(ref.length)) else {
             throw corrupt("block extends past the end of the file", at: offset)
@@ -238,81 +238,6 @@ struct SegmentReader {
         values.reserveCapacity(rows)
         for _ in 0..<rows { values.append(reader.readDouble()!) }
         return values
-    }
-
-    /// Decodes the whole segment back to its logical content (compaction, dump, verify), and
-    /// checks what the footer summarises against the rows: each row group's zones (S7) and
-    /// each metric's totals (S8).
-    func readContent() throws -> SegmentContent {
-        let footer = try readFooter()
-        let dictionary = try readDictionary(footer)
-        var metrics: [MetricContent] = []
-        for metric in footer.metrics {
-            var content = MetricContent(name: dictionary[metric.nameIndex], series: [], rows: [])
-            for group in metric.groups {
-                let columns = try readColumns(group, footer: footer, columns: .all)  // checks counts before reserving
-                content.rows.reserveCapacity(content.rows.count + group.rowCount)
-                let firstSeries = content.series.count
-                for index in 0..<columns.series.count {
-                    content.series.append(columns.series.pairs(of: index).map {
-                        DimensionPair(key: dictionary[Int(columns.series.keys[$0])], value: dictionary[Int(columns.series.values[$0])])
-                    })
-                }
-                let ranges = SegmentWriter.valueRanges(of: content.series[firstSeries...])
-                guard group.zones.count == ranges.count, group.zones.allSatisfy({ zone in
-                    ranges[dictionary[zone.key]].map { $0 == (dictionary[zone.minValue], dictionary[zone.maxValue]) } ?? false
-                }) else {
-                    throw corrupt("a row group's zones disagree with its series", at: info.offset + group.column(.series).offset)
-                }
-                var row = 0
-                for (seriesIndex, run) in columns.seriesRuns.enumerated() {
-                    for _ in 0..<run {
-                        content.rows.append(SegmentRow(
-                            series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: try columns.cell(at: row)))
-                        row += 1
-                    }
-                }
-            }
-            let totals = try readTotals(metric, footer: footer)
-            guard totals.elementsEqual(SegmentWriter.totals(of: content.rows), by: { $0.bucket == $1.bucket && $0.cell == $1.cell }) else {
-                throw corrupt("\(content.name): totals disagree with the rows", at: info.offset + metric.totals.offset)
-            }
-            metrics.append(content)
-        }
-        return SegmentContent(partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds, metrics: metrics)
-    }
-
-    /// Decodes a metric's per-bucket totals (no unit sketches), in bucket order. Checks bounds
-    /// and that the counts add up to the metric's event count; a full read checks the rest.
-    func readTotals(_ metric: SegmentFooter.Metric, footer: SegmentFooter) throws -> [(bucket: Int64, cell: RollupCell)] {
-        var reader = ByteReader(try readBlock(metric.totals, kind: .metricTotals))
-        let at = info.offset + metric.totals.offset
-        let bucketsPerPartition = Int(partitionMilliseconds / footer.bucketMilliseconds)
-        guard bucketsPerPartition >= 1, let count = reader.readCount(max: min(bucketsPerPartition, reader.remaining)) else {
-            throw corrupt("totals count out of range", at: at)
-        }
-        var totals: [(bucket: Int64, cell: RollupCell)] = []
-        totals.reserveCapacity(count)
-        var previous = -1
-        for _ in 0..<count {
-            guard let index = reader.readCount(max: bucketsPerPartition - 1), index > previous,
-                  let eventCount = reader.readCount(max: Int(Catalog.maxEventsPerSegment)), eventCount > 0,
-                  let valueCount = reader.readCount(max: eventCount)
-            else { throw corrupt("totals entry is malformed", at: at) }
-            previous = index
-            var cell = RollupCell()
-            cell.count = UInt64(eventCount)
-            if valueCount > 0 {
-                guard let sum = reader.readDouble(), let sumLow = reader.readDouble(), let low = reader.readDouble(),
-                      let high = reader.readDouble()
-                else { throw corrupt("totals entry is truncated", at: at) }
-                (cell.valueCount, cell.sum, cell.sumLow, cell.min, cell.max) = (UInt64(valueCount), sum, sumLow, low, high)
-            }
-            totals.append((footer.partitionStart + Int64(index) * footer.bucketMilliseconds, cell))
-        }
-        let events = totals.reduce(0) { $0 + $1.cell.count }
-        guard reader.isAtEnd, events == metric.eventCount else { throw corrupt("totals do not add up to the metric's events", at: at) }
-        return totals
     }
 }
 
