@@ -56,10 +56,11 @@ struct ColumnCache {
 }
 
 extension SegmentReader.MetricColumns {
-    /// Heap bytes held, roughly: 8 per number, the sketch column's bytes.
+    /// Heap bytes held, roughly: 8 per number (4 per series pair slot reserved), the sketch
+    /// column's bytes.
     var approximateBytes: Int {
         let numbers = series.start.count + seriesRuns.count + buckets.count + counts.count
-            + (series.keys.count + series.values.count) / 2 + (valueCounts?.count ?? 0) + (sums?.count ?? 0)
+            + (series.keys.capacity + series.values.capacity) / 2 + (valueCounts?.count ?? 0) + (sums?.count ?? 0)
             + (minimums?.count ?? 0) + (maximums?.count ?? 0)
         let sketchBytes = sketches?.approximateBytes ?? 0
         return 256 + 8 * numbers + sketchBytes
