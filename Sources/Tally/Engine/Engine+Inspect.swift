@@ -41,8 +41,7 @@ extension Engine {
             lower = min(lower ?? .max, head.oldestBucket)
             upper = max(upper ?? .min, TimeGrid.floor(head.newestTimestamp, width: bucketMilliseconds) + bucketMilliseconds)
         }
-        let walBytes = fileSystem.fileExists(atPath: walPath)
-            ? (try? fileSystem.openFile(atPath: walPath, mode: .readOnly).size()) ?? 0 : 0
+        let walBytes = Engine.fileSize(atPath: walPath, fileSystem: fileSystem)
         return DatabaseInfo(
             path: path, formatVersion: FileHeader.formatVersion, createdAt: header.createdAt,
             bucket: Granularity(milliseconds: bucketMilliseconds)!,
@@ -77,12 +76,24 @@ extension Engine {
         return try Engine.walRecords(walPath: walPath, expectedSalt: salt, fileSystem: fileSystem)
     }
 
+    /// The size of a file, 0 when it is missing or unreadable (the handle is closed again).
+    static func fileSize(atPath path: String, fileSystem: any FileSystem) -> UInt64 {
+        guard let file = try? fileSystem.openFile(atPath: path, mode: .readOnly) else { return 0 }
+        defer { file.close() }
+        return (try? file.size()) ?? 0
+    }
+
     /// Scans a log file; `expectedSalt` (the superblock's) marks a stale log when known.
     static func walRecords(
         walPath: String, expectedSalt: UInt64?, fileSystem: any FileSystem
     ) throws -> (records: [WALRecordSummary], ending: String) {
-        guard fileSystem.fileExists(atPath: walPath) else { return ([], "no write-ahead log") }
-        let walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
+        // Opened without asking first: a writer may delete its log at any checkpoint.
+        let walFile: any FileHandle
+        do {
+            walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
+        } catch let error as TallyError where error.code == .notFound {
+            return ([], "no write-ahead log")
+        }
         defer { walFile.close() }
         let scan = try WALReader.scan(walFile)
         let records = scan.records.map { record -> WALRecordSummary in

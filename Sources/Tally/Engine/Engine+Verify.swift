@@ -111,10 +111,17 @@ extension Engine {
         }
     }
 
+    /// No log is not a problem: a writer beside a read-only handle deletes its log at every
+    /// checkpoint, so the log is opened once and its absence then is taken as final (asking
+    /// first whether it exists would race with that deletion).
     private func verifyWAL(superblock: Superblock, into report: inout VerifyReport) {
-        guard fileSystem.fileExists(atPath: walPath) else { return }
         do {
-            let walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
+            let walFile: any FileHandle
+            do {
+                walFile = try fileSystem.openFile(atPath: walPath, mode: .readOnly)
+            } catch let error as TallyError where error.code == .notFound {
+                return
+            }
             defer { walFile.close() }
             let scan = try WALReader.scan(walFile, expectedSalt: superblock.walSalt)
             guard scan.salt == superblock.walSalt else {

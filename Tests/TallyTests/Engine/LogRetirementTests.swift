@@ -79,3 +79,40 @@ final class GatedFile: FileHandle {
     func lockExclusive() throws { try inner.lockExclusive() }
     func close() { inner.close() }
 }
+
+/// Regression (found by the full readers procedure, 999 of 1 000 consistent): a read-only
+/// handle's `verify()` asked whether the log existed, then opened it; the writer beside it
+/// deleted the log at a checkpoint in between, and verify reported "no such file" as a problem.
+@Suite struct LogVanishingDuringVerifyTests {
+    @Test func aLogDeletedBeforeVerifyOpensItIsNotAProblem() throws {
+        let inner = SimulatedFileSystem()
+        let racing = LogDeletingFileSystem(inner: inner)
+        var options = Fixtures.options(inner)
+        options.fileSystem = racing
+        let db = try Tally.open(at: Fixtures.path, options: options)
+        try db.ingest(Fixtures.taggedBatch(0, size: 5))  // unflushed: the log exists
+        #expect(inner.fileExists(atPath: Fixtures.path + "-wal"))
+        racing.deleteLogOnNextOpen.withLock { $0 = true }
+        let report = try db.verify()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+    }
+}
+
+/// Deletes the log just before opening it once armed: a writer's checkpoint landing between a
+/// reader's look at the directory and its open.
+struct LogDeletingFileSystem: FileSystem {
+    let inner: SimulatedFileSystem
+    let deleteLogOnNextOpen = Locked(false)
+
+    func openFile(atPath path: String, mode: FileOpenMode) throws -> any FileHandle {
+        if path.hasSuffix("-wal"), deleteLogOnNextOpen.withLock({ armed in defer { armed = false }; return armed }) {
+            try inner.removeFile(atPath: path)
+        }
+        return try inner.openFile(atPath: path, mode: mode)
+    }
+    func fileExists(atPath path: String) -> Bool { inner.fileExists(atPath: path) }
+    func removeFile(atPath path: String) throws { try inner.removeFile(atPath: path) }
+    func renameFile(atPath source: String, to destination: String) throws { try inner.renameFile(atPath: source, to: destination) }
+    func syncDirectory(containing path: String) throws { try inner.syncDirectory(containing: path) }
+    func contentsOfDirectory(atPath directory: String) throws -> [String] { try inner.contentsOfDirectory(atPath: directory) }
+}
