@@ -41,7 +41,7 @@ struct KillLoop {
     }
 
     func run() throws -> Int32 {
-        var random = SeededRandom(state: seed)
+        var random = SplitMix64(seed: seed)  // a run's kill delays are reproducible from `--seed`
         var model = Model()
         var violations: [String] = []
         var childErrors: [String] = []

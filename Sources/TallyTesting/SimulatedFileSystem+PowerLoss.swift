@@ -112,13 +112,14 @@ extension FileSystemState {
     }
 }
 
-/// A small seeded generator (SplitMix64), so power-loss outcomes are reproducible from a seed.
-struct SplitMix64: RandomNumberGenerator {
+/// A small seeded generator (SplitMix64), so power-loss outcomes, kill delays and test data are
+/// reproducible from a seed.
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
