@@ -139,18 +139,18 @@ extension Engine {
         }
         // `local` passed, not captured: a captured var used from the closures below would be
         // boxed and every access to it checked at run time.
-        func accumulate(rows: Range<Int>, group: Int, into local: inout LocalAccumulator) throws {
+        let width = segment.bucketMilliseconds
+        // `data` passed, not captured: a capture is copied (each of its arrays retained) per call.
+        func accumulate(
+            rows: Range<Int>, group: Int, of data: borrowing SegmentReader.MetricColumns, into local: inout LocalAccumulator
+        ) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
-                let slot = aggregator.slot(of: data.buckets[r], width: segment.bucketMilliseconds)
-                // Merged from the columns, the sketch still serialized: nothing is built per row.
-                try local.update(at: Aggregator.LocalKey(group: group, slot: slot)) { cell in
-                    data.mergeRow(r, into: &cell)
-                    try data.sketches?.mergeSketch(at: r, into: &cell.units)
-                }
+                let slot = aggregator.slot(of: data.buckets[r], width: width)
+                try local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot))
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            try accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), into: &local)
+            try accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), of: data, into: &local)
             return
         }
         var row = 0
@@ -162,7 +162,7 @@ extension Engine {
                     defer { row += run }
                     let pairs = data.series.pairs(of: seriesIndex)
                     guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
-                    try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), into: &local)
+                    try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), of: data, into: &local)
                 }
             }
         }

@@ -105,11 +105,14 @@ struct LocalAccumulator {
         cells[cellIndex(of: key)].merge(cell)
     }
 
-    /// Lets `body` merge into the cell accumulated at `key` (a row still in its columns, say,
-    /// without building a cell for it).
+    /// Merges row `row` of `columns` into the cell accumulated at `key`, its sketch still
+    /// serialized (nothing is built per row). `columns` is borrowed, not captured by a
+    /// closure: a captured copy would retain each of its arrays per row.
     @inline(__always)
-    mutating func update(at key: Aggregator.LocalKey, _ body: (inout RollupCell) throws -> Void) rethrows {
-        try body(&cells[cellIndex(of: key)])
+    mutating func addRow(_ row: Int, of columns: borrowing SegmentReader.MetricColumns, at key: Aggregator.LocalKey) throws {
+        let index = cellIndex(of: key)
+        columns.mergeRow(row, into: &cells[index])
+        try columns.sketches?.mergeSketch(at: row, into: &cells[index].units)
     }
 
     @inline(__always)
