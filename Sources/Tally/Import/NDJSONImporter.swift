@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// Options of ``Tally/importNDJSON(fromPath:options:)``.
 public struct ImportOptions: Sendable {
@@ -63,53 +64,42 @@ extension Tally {
     /// re-running an import that was interrupted, stores every event exactly once.
     /// - Throws: ``ImportLineError`` at the first bad line (unless skipping), after keeping the
     ///   batches committed before it; ``TallyError`` for storage errors.
+    ///
+    /// Lines are read and parsed on a second thread while this one commits the batch before
+    /// (at most two parsed batches wait between them), so parsing and storing overlap.
     public func importNDJSON(fromPath path: String, options: ImportOptions = ImportOptions()) throws -> ImportSummary {
-        var input = try LineInput(path: path)
-        defer { input.close() }
-        var summary = ImportSummary()
-        var pending = PendingBatch(firstLine: 1)
-        func nextLine() throws -> ArraySlice<UInt8>? {
-            do {
-                return try input.nextLine()
-            } catch var error as ImportLineError {
-                error.line = summary.lines + 1
-                error.summary = summary
-                throw error
-            }
+        let reader = ImportReader(input: try LineInput(path: path), path: path, options: options)
+        let batches = BoundedQueue<ParsedLines>(capacity: 2)
+        let readerDone = DispatchGroup()
+        DispatchQueue.global().async(group: readerDone) { reader.run(into: batches) }
+        // However this returns, the reader stops and closes the input first.
+        defer {
+            batches.cancel()
+            readerDone.wait()
         }
-        while let line = try nextLine() {
-            summary.lines += 1
-            pending.add(line: line)
-            let isBlank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-            if !isBlank {
-                do {
-                    try pending.parse(line, lineNumber: summary.lines)
-                } catch {
-                    let problem = ImportLineError(
-                        file: path, line: summary.lines, reason: "column \(error.column): \(error.reason)")
-                    guard options.skipInvalid else {
-                        var failure = problem
-                        failure.summary = summary
-                        throw failure
-                    }
-                    summary.skip(problem, max: options.maxReportedProblems)
-                }
+        var summary = ImportSummary()
+        while let parsed = batches.take() {
+            summary.lines = parsed.linesThrough
+            for problem in parsed.skipped { summary.skip(problem, max: options.maxReportedProblems) }
+            if let failure = parsed.failure {
+                guard var lineError = failure as? ImportLineError else { throw failure }
+                lineError.summary = summary
+                throw lineError
             }
-            if pending.lineCount == options.batchSize {
-                try commit(&pending, summary: &summary, path: path, options: options)
+            guard let pending = parsed.pending else { continue }
+            try commit(pending, summary: &summary, path: path, options: options)
+            if parsed.isFull {
                 options.progress?(ImportProgress(
-                    bytesRead: input.bytesConsumed, totalBytes: input.totalBytes, events: summary.events,
+                    bytesRead: parsed.bytesConsumed, totalBytes: parsed.totalBytes, events: summary.events,
                     batches: summary.batches))
             }
         }
-        if pending.lineCount > 0 { try commit(&pending, summary: &summary, path: path, options: options) }
         return summary
     }
 
     private func commit(
-        _ pending: inout PendingBatch, summary: inout ImportSummary, path: String, options: ImportOptions
+        _ pending: PendingBatch, summary: inout ImportSummary, path: String, options: ImportOptions
     ) throws {
-        defer { pending = PendingBatch(firstLine: pending.firstLine + pending.lineCount) }
         var batch = pending.builder.batch
         var lineNumbers = pending.lineNumbers
         while true {
@@ -149,7 +139,7 @@ extension ImportSummary {
 }
 
 /// The lines of one batch: their events, and a running hash of their bytes for the batch id.
-private struct PendingBatch {
+struct PendingBatch {
     let firstLine: Int
     var lineCount = 0
     /// The batch's events, parsed straight from the lines' bytes.

@@ -1,0 +1,83 @@
+/// What the reading thread of an import hands over: one batch's lines, parsed, or where the
+/// import stops.
+struct ParsedLines {
+    /// The batch to commit; nil when this only reports a failure.
+    var pending: PendingBatch?
+    /// Whether the batch has ``ImportOptions/batchSize`` lines (progress is reported after those).
+    var isFull = false
+    /// Lines read so far, this batch's (and a failing line) included.
+    var linesThrough: Int
+    /// Lines of this batch skipped as malformed (``ImportOptions/skipInvalid``), in order.
+    var skipped: [ImportLineError] = []
+    var bytesConsumed: UInt64 = 0
+    var totalBytes: UInt64?
+    /// The import stops here, after committing the batches before: the first malformed line
+    /// (an ``ImportLineError``, its summary still to fill in) or a read error.
+    var failure: (any Error)?
+}
+
+/// Reads and parses an import's lines into batches, on its own thread (see
+/// ``Tally/importNDJSON(fromPath:options:)``). Owns the input: only ``run(into:)`` touches it,
+/// and closes it before returning.
+final class ImportReader: @unchecked Sendable {
+    private var input: LineInput
+    private let path: String
+    private let options: ImportOptions
+
+    init(input: LineInput, path: String, options: ImportOptions) {
+        self.input = input
+        self.path = path
+        self.options = options
+    }
+
+    /// Puts each batch, then any failure, into `batches`, and closes it. Stops early when the
+    /// consumer cancels `batches`.
+    func run(into batches: BoundedQueue<ParsedLines>) {
+        defer {
+            input.close()
+            batches.close()
+        }
+        var lines = 0
+        var parsed = ParsedLines(pending: PendingBatch(firstLine: 1), linesThrough: 0)
+        func fail(_ error: any Error) {
+            _ = batches.put(ParsedLines(linesThrough: lines, failure: error))
+        }
+        while true {
+            let line: ArraySlice<UInt8>
+            do {
+                guard let next = try input.nextLine() else { break }
+                line = next
+            } catch var error as ImportLineError {
+                error.line = lines + 1
+                return fail(error)
+            } catch {
+                return fail(error)
+            }
+            lines += 1
+            parsed.pending!.add(line: line)
+            let isBlank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            if !isBlank {
+                do {
+                    try parsed.pending!.parse(line, lineNumber: lines)
+                } catch {
+                    let problem = ImportLineError(file: path, line: lines, reason: "column \(error.column): \(error.reason)")
+                    guard options.skipInvalid else { return fail(problem) }
+                    parsed.skipped.append(problem)
+                }
+            }
+            if parsed.pending!.lineCount == options.batchSize {
+                let next = PendingBatch(firstLine: parsed.pending!.firstLine + parsed.pending!.lineCount)
+                parsed.isFull = true
+                parsed.linesThrough = lines
+                parsed.bytesConsumed = input.bytesConsumed
+                parsed.totalBytes = input.totalBytes
+                guard batches.put(parsed) else { return }
+                parsed = ParsedLines(pending: next, linesThrough: lines)
+            }
+        }
+        if parsed.pending!.lineCount > 0 {
+            parsed.linesThrough = lines
+            _ = batches.put(parsed)
+        }
+    }
+}
