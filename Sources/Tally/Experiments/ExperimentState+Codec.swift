@@ -47,7 +47,7 @@ extension ExperimentState {
         for index in indices {
             let assignment = assignments[Int(index)]
             writer.writeVarint(UInt64(index))
-            writer.writeString(units[Int(assignmentUnit[Int(index)])])
+            writer.writeString(unitIDs[Int(assignmentUnit[Int(index)])])
             writer.writeVarint(UInt64(assignment.experiment))
             writer.writeVarint(UInt64(assignment.variant))
             writer.writeSignedVarint(assignment.firstExposure)
@@ -142,7 +142,7 @@ extension ExperimentState {
                 variant: UInt16(variant), firstExposure: firstExposure, creditedMetrics: credited)
         } else {
             let existing = assignments[index]
-            guard units[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),
+            guard unitIDs[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),
                   existing.variant == UInt16(variant), existing.firstExposure == firstExposure
             else { return false }
             assignments[index].creditedMetrics = credited

@@ -72,9 +72,11 @@ struct ExperimentState: Equatable {
     /// Exposed units by unit id.
     var unitIDs = UnitIndex()
     /// Per unit id: its first assignment (a linked list through ``Assignment/nextForUnit``).
-    var unitFirstAssignment: [UInt32] = []
-    var assignmentUnit: [UInt32] = []
-    var assignments: [Assignment] = []
+    /// Chunked: these grow with the exposed units, and a doubling array's growth would
+    /// briefly hold them three times over.
+    var unitFirstAssignment = ChunkedArray<UInt32>()
+    var assignmentUnit = ChunkedArray<UInt32>()
+    var assignments = ChunkedArray<Assignment>()
     /// Credited metrics beyond the 64 that fit in the bit mask.
     var extraCredited: Set<TotalKey> = []
     /// Per (assignment, metric) total of credited values, for Welch's test.
@@ -100,7 +102,6 @@ struct ExperimentState: Equatable {
         self.variantDimension = variantDimension
     }
 
-    var units: [String] { unitIDs.strings }
 
     /// The first assignment of `unit`, `.max` if it has none.
     mutating func firstAssignment(of unit: String) -> UInt32 {
@@ -109,7 +110,7 @@ struct ExperimentState: Equatable {
 
     /// Approximate bytes held (for `info`).
     var approximateBytes: Int {
-        assignments.count * (MemoryLayout<Assignment>.stride + 4) + units.count * 48 + totals.count * 40
+        assignments.count * (MemoryLayout<Assignment>.stride + 4) + unitIDs.count * 48 + totals.count * 40
     }
 
     /// Applies a validated batch in event order; events older than `horizon` are skipped

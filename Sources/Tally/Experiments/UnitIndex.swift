@@ -10,8 +10,10 @@ struct UnitIndex {
     /// Every unit by `String` equality; `nil` while every unit so far is ASCII.
     private var byString: [String: UInt32]?
 
-    /// Units by id.
-    var strings: [String] { interner.strings }
+    var count: Int { interner.count }
+
+    /// The unit with id `id`.
+    subscript(id: Int) -> String { interner[id] }
 
     /// The id of the unit equal to `unit`, if any. Mutating: the first non-ASCII unit looked up
     /// builds the `String` index.
@@ -40,7 +42,7 @@ struct UnitIndex {
 
     /// Builds the `String` index; the units held are distinct as `String`s (each was new).
     private mutating func indexByString() {
-        byString = Dictionary(uniqueKeysWithValues: interner.strings.enumerated().map { ($1, UInt32($0)) })
+        byString = Dictionary(uniqueKeysWithValues: (0..<interner.count).map { (interner[$0], UInt32($0)) })
     }
 
     private static func isASCII(_ string: String) -> Bool {
@@ -51,5 +53,7 @@ struct UnitIndex {
 
 extension UnitIndex: Equatable {
     /// Equal when the same units have the same ids; the indexes are derived from them.
-    static func == (a: UnitIndex, b: UnitIndex) -> Bool { a.strings == b.strings }
+    static func == (a: UnitIndex, b: UnitIndex) -> Bool {
+        a.count == b.count && (0..<a.count).allSatisfy { a[$0] == b[$0] }
+    }
 }

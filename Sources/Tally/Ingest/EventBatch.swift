@@ -43,14 +43,14 @@ struct EventBatchBuilder {
 
     mutating func intern(_ string: String) -> UInt32 {
         let id = interner.intern(string)
-        if id == batch.strings.count { batch.strings.append(interner.strings[Int(id)]) }
+        if id == batch.strings.count { batch.strings.append(interner[Int(id)]) }
         return id
     }
 
     /// Interns valid UTF-8 bytes without building a `String` when they were seen before.
     mutating func intern(bytes: UnsafeRawBufferPointer) -> UInt32 {
         let id = interner.intern(bytes: bytes)
-        if id == batch.strings.count { batch.strings.append(interner.strings[Int(id)]) }
+        if id == batch.strings.count { batch.strings.append(interner[Int(id)]) }
         return id
     }
 

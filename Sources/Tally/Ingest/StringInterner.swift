@@ -7,13 +7,19 @@ import Darwin
 /// Interns strings by their UTF-8 bytes into dense ids, so that a string met again (from an
 /// `Event` or straight from the bytes of an NDJSON line) costs a hash and a compare, not a new
 /// `String`. Open addressing over a power-of-two table; XXH64 of the bytes as the hash.
+///
+/// The strings and their hashes are chunked: the experiment state interns every exposed unit,
+/// and a doubling array's growth would briefly hold millions of them three times over.
 struct StringInterner {
-    private(set) var strings: [String] = []
-    private var hashes: [UInt64] = []
+    private var strings = ChunkedArray<String>()
+    private var hashes = ChunkedArray<UInt64>()
     /// Slot → id + 1; 0 is empty.
     private var slots: [UInt32] = Array(repeating: 0, count: 64)
 
     var count: Int { strings.count }
+
+    /// The string with id `id`.
+    subscript(id: Int) -> String { strings[id] }
 
     mutating func intern(_ string: String) -> UInt32 {
         var utf8View = string
@@ -67,8 +73,8 @@ struct StringInterner {
     private mutating func grow() {
         slots = Array(repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for (id, hash) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: hash) & mask
+        for id in 0..<hashes.count {
+            var slot = Int(truncatingIfNeeded: hashes[id]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = UInt32(id + 1)
         }
