@@ -40,8 +40,16 @@ extension ExperimentState {
         }
         var perAssignmentTotals: [UInt32: [(UInt16, Double)]] = [:]
         for (key, total) in totals { perAssignmentTotals[key.assignment, default: []].append((key.metric, total)) }
+        // The block's mask holds metrics 0…63 (rule X2), memory's only the first `maskedMetrics`.
         var perAssignmentExtra: [UInt32: [UInt16]] = [:]
-        for key in extraCredited { perAssignmentExtra[key.assignment, default: []].append(key.metric) }
+        var perAssignmentHighMask: [UInt32: UInt64] = [:]
+        for key in extraCredited {
+            if key.metric < 64 {
+                perAssignmentHighMask[key.assignment, default: 0] |= UInt64(1) << UInt64(key.metric)
+            } else {
+                perAssignmentExtra[key.assignment, default: []].append(key.metric)
+            }
+        }
         let indices = full ? Array(0..<UInt32(assignments.count)) : dirty.sorted()
         writer.writeVarint(UInt64(indices.count))
         for index in indices {
@@ -51,7 +59,7 @@ extension ExperimentState {
             writer.writeVarint(UInt64(assignment.experiment))
             writer.writeVarint(UInt64(assignment.variant))
             writer.writeSignedVarint(assignment.firstExposure)
-            writer.writeVarint(assignment.creditedMetrics)
+            writer.writeVarint(UInt64(assignment.creditedMetrics) | (perAssignmentHighMask[index] ?? 0))
             let extra = (perAssignmentExtra[index] ?? []).sorted()
             writer.writeVarint(UInt64(extra.count))
             for metric in extra { writer.writeVarint(UInt64(metric)) }
@@ -139,13 +147,20 @@ extension ExperimentState {
         if index == assignments.count {
             appendAssignment(
                 unit: unit, first: firstAssignment(of: unit), experiment: UInt16(experiment),
-                variant: UInt16(variant), firstExposure: firstExposure, creditedMetrics: credited)
+                variant: UInt16(variant), firstExposure: firstExposure)
         } else {
             let existing = assignments[index]
             guard unitIDs[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),
                   existing.variant == UInt16(variant), existing.firstExposure == firstExposure
             else { return false }
-            assignments[index].creditedMetrics = credited
+        }
+        // Credits only accumulate: a later block's mask holds an earlier one's.
+        var mask = credited
+        while mask != 0 {
+            let metric = mask.trailingZeroBitCount
+            mask &= mask - 1
+            guard metric < metricCount else { return false }
+            _ = markCredited(UInt32(index), metric: UInt16(metric))
         }
         for _ in 0..<extraCount {
             guard let metric = reader.readCount(max: metricCount - 1), metric >= 64 else { return false }

@@ -10,19 +10,37 @@
 /// Locking: guarded by the engine's state lock. Changes are deterministic functions of the
 /// logged batches, so replaying the log rebuilds them; flushes persist them (see the codec).
 ///
-/// Memory: per assigned (experiment, unit) one ``Assignment`` (24 bytes) in a flat array, plus
+/// Memory: per assigned (experiment, unit) one ``Assignment`` (20 bytes) in a flat array, plus
 /// one entry in the unit table per exposed unit (its string, inline up to 15 bytes, and an id);
 /// per-unit value totals only for units with credited values.
 struct ExperimentState: Equatable {
+    /// 20 bytes: millions are held, so the timestamp is kept in two 32-bit halves (the struct
+    /// then needs 4-byte alignment, not 8, and no padding).
     struct Assignment: Equatable {
-        var firstExposure: Int64
-        /// Bit `i` set: the unit has a credited event of metric `i` (metrics 0…63).
-        var creditedMetrics: UInt64
+        private var firstExposureLow: UInt32
+        private var firstExposureHigh: Int32
+        /// Bit `i` set: the unit has a credited event of metric `i`, for the metrics below
+        /// ``ExperimentState/maskedMetrics``; the others are in ``ExperimentState/extraCredited``.
+        var creditedMetrics: UInt32
         var experiment: UInt16
         var variant: UInt16
         /// Next assignment of the same unit in another experiment, or `UInt32.max`.
         var nextForUnit: UInt32
+
+        init(firstExposure: Int64, creditedMetrics: UInt32, experiment: UInt16, variant: UInt16, nextForUnit: UInt32) {
+            firstExposureLow = UInt32(truncatingIfNeeded: firstExposure)
+            firstExposureHigh = Int32(truncatingIfNeeded: firstExposure >> 32)
+            self.creditedMetrics = creditedMetrics
+            self.experiment = experiment
+            self.variant = variant
+            self.nextForUnit = nextForUnit
+        }
+
+        var firstExposure: Int64 { Int64(firstExposureHigh) << 32 | Int64(firstExposureLow) }
     }
+
+    /// Metrics whose credit is a bit of ``Assignment/creditedMetrics``.
+    static let maskedMetrics = 32
 
     /// Aggregates per (experiment, variant, metric).
     struct MetricStats: Equatable {
@@ -77,7 +95,7 @@ struct ExperimentState: Equatable {
     var unitFirstAssignment = ChunkedArray<UInt32>()
     var assignmentUnit = ChunkedArray<UInt32>()
     var assignments = ChunkedArray<Assignment>()
-    /// Credited metrics beyond the 64 that fit in the bit mask.
+    /// Credited metrics beyond the ``maskedMetrics`` that fit in an assignment's bit mask.
     var extraCredited: Set<TotalKey> = []
     /// Per (assignment, metric) total of credited values, for Welch's test.
     var totals: [TotalKey: Double] = [:]
@@ -162,7 +180,7 @@ struct ExperimentState: Equatable {
         }
         let index = appendAssignment(
             unit: batch.strings[Int(unit)], first: first, experiment: experiment, variant: variant,
-            firstExposure: batch.timestamps[event], creditedMetrics: 0)
+            firstExposure: batch.timestamps[event])
         exposed[Int(experiment)][Int(variant)] += 1
         dirty.insert(index)
         isDirty = true
@@ -170,10 +188,10 @@ struct ExperimentState: Equatable {
     }
 
     /// Adds an assignment of `unit` (whose first assignment is `first`, `.max` if none) at the
-    /// head of the unit's list; returns its index.
+    /// head of the unit's list, no metric credited yet; returns its index.
     @discardableResult
     mutating func appendAssignment(
-        unit: String, first: UInt32, experiment: UInt16, variant: UInt16, firstExposure: Int64, creditedMetrics: UInt64
+        unit: String, first: UInt32, experiment: UInt16, variant: UInt16, firstExposure: Int64
     ) -> UInt32 {
         let index = UInt32(assignments.count)
         let unitID: UInt32
@@ -186,8 +204,7 @@ struct ExperimentState: Equatable {
             unitFirstAssignment.append(index)
         }
         assignments.append(Assignment(
-            firstExposure: firstExposure, creditedMetrics: creditedMetrics, experiment: experiment, variant: variant,
-            nextForUnit: first))
+            firstExposure: firstExposure, creditedMetrics: 0, experiment: experiment, variant: variant, nextForUnit: first))
         assignmentUnit.append(unitID)
         return index
     }
@@ -220,9 +237,9 @@ struct ExperimentState: Equatable {
     }
 
     /// Marks `metric` credited for an assignment; true when it was not before.
-    private mutating func markCredited(_ assignment: UInt32, metric: UInt16) -> Bool {
-        if metric < 64 {
-            let bit = UInt64(1) << UInt64(metric)
+    mutating func markCredited(_ assignment: UInt32, metric: UInt16) -> Bool {
+        if metric < Self.maskedMetrics {
+            let bit = UInt32(1) << UInt32(metric)
             if assignments[Int(assignment)].creditedMetrics & bit != 0 { return false }
             assignments[Int(assignment)].creditedMetrics |= bit
             return true

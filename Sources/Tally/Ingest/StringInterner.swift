@@ -10,11 +10,18 @@ import Darwin
 ///
 /// The strings and their hashes are chunked: the experiment state interns every exposed unit,
 /// and a doubling array's growth would briefly hold millions of them three times over.
+///
+/// With `keepsHashes` false (the unit table: millions of short strings) the hashes are not
+/// stored: a probe compares strings, and growing hashes them again. 8 bytes less per string.
 struct StringInterner {
     private var strings = ChunkedArray<String>()
+    /// Per string its hash; empty unless `keepsHashes`.
     private var hashes = ChunkedArray<UInt64>()
+    private let keepsHashes: Bool
     /// Slot → id + 1; 0 is empty.
     private var slots: [UInt32] = Array(repeating: 0, count: 64)
+
+    init(keepsHashes: Bool = true) { self.keepsHashes = keepsHashes }
 
     var count: Int { strings.count }
 
@@ -44,7 +51,7 @@ struct StringInterner {
         if let found { return found }
         let id = UInt32(strings.count)
         strings.append(make())
-        hashes.append(hash)
+        if keepsHashes { hashes.append(hash) }
         slots[slot] = id + 1
         if strings.count * 2 > slots.count { grow() }
         return id
@@ -57,7 +64,7 @@ struct StringInterner {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
             let id = Int(slots[slot] - 1)
-            if hashes[id] == hash && equal(strings[id], bytes) { return (slot, UInt32(id)) }
+            if (!keepsHashes || hashes[id] == hash) && equal(strings[id], bytes) { return (slot, UInt32(id)) }
             slot = (slot + 1) & mask
         }
         return (slot, nil)
@@ -73,8 +80,9 @@ struct StringInterner {
     private mutating func grow() {
         slots = Array(repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for id in 0..<hashes.count {
-            var slot = Int(truncatingIfNeeded: hashes[id]) & mask
+        for id in 0..<strings.count {
+            let hash = keepsHashes ? hashes[id] : XXHash64.hash(strings[id])
+            var slot = Int(truncatingIfNeeded: hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = UInt32(id + 1)
         }

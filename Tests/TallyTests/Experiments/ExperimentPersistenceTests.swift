@@ -88,3 +88,39 @@ import TallyTesting
         #expect(try replayingReader.variantReport(experiment: "e") == writer.variantReport(experiment: "e"))
     }
 }
+
+/// Credits of metrics past the assignment's 32-bit mask (kept beside it in memory) and past the
+/// block's 64-bit mask (listed per assignment) survive deltas, a base, compaction and reopening.
+@Suite struct ManyCreditedMetricsTests {
+    @Test func creditsOfEightyMetricsSurviveFlushesCompactionAndReopen() throws {
+        let fileSystem = SimulatedFileSystem()
+        var db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        var random = RandomEvents(seed: 33)
+        var oracle = ExperimentOracle()
+        for round in 0..<12 {
+            let events: [Event] = (0..<300).map { _ in
+                let unit = "u\(random.below(40))"
+                let ts = Fixtures.start + Int64(round) * 3_600_000 + Int64(random.below(3_600_000))
+                if random.below(5) == 0 {
+                    return Event(timestamp: ts, metric: "exposure",
+                                 dimensions: ["experiment": "e", "variant": ["control", "b"][random.below(2)]], unit: unit)
+                }
+                return Event(timestamp: ts, metric: "m\(random.below(80))", value: Double(random.below(9)), unit: unit)
+            }
+            try db.ingest(events)
+            oracle.ingest(events)
+            try db.flush()
+        }
+        let report = try db.variantReport(experiment: "e")
+        #expect(oracle.mismatches(report).isEmpty)
+        #expect(report.variants.allSatisfy { $0.metrics.count > 64 })
+        try db.close()
+        db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        #expect(try db.variantReport(experiment: "e") == report)
+        try db.compact()
+        try db.close()
+        db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        #expect(try db.variantReport(experiment: "e") == report)
+        #expect(try db.verify().isClean)
+    }
+}
