@@ -92,7 +92,7 @@ extension Engine {
             && zones.admits(rowGroup, dictionary: names.dictionary) {
             let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
             try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
-                     grouping: &grouping, into: &local, aggregator: aggregator)
+                     names: names, grouping: &grouping, into: &local, aggregator: &aggregator)
         }
         aggregator.merge(local, groupValues: grouping.strings { names.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
     }
@@ -118,10 +118,13 @@ extension Engine {
     }
 
     /// Accumulates one row group; `key` names it in the column cache (its `columns` is set here).
+    /// A (group, slot) met for the first time in this segment starts from the aggregator's cell
+    /// for it, taken out until the segment is merged: one sketch then grows across segments,
+    /// instead of a sparse one per segment that is sorted and merged entry by entry.
     private func scan(
         _ rowGroup: SegmentFooter.RowGroup, at key: ColumnCache.Key, of segment: SegmentInfo, reader: SegmentReader,
-        footer: SegmentFooter, matcher: SeriesMatcher, grouping: inout LocalGrouping, into local: inout LocalAccumulator,
-        aggregator: Aggregator
+        footer: SegmentFooter, matcher: SeriesMatcher, names: CachedSegment.Names, grouping: inout LocalGrouping,
+        into local: inout LocalAccumulator, aggregator: inout Aggregator
     ) throws {
         var columns: SegmentReader.Columns = []
         let measures = aggregator.query.measures
@@ -146,7 +149,10 @@ extension Engine {
         ) throws {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: width)
-                try local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot))
+                try local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot)) { key in
+                    let values = grouping.values(of: key.group) { names.dictionary[$0] }
+                    return aggregator.takeCell(at: Aggregator.GroupKey(slot: key.slot, values: values))
+                }
             }
         }
         if matcher.matchesAllIntoOneGroup {
@@ -229,6 +235,11 @@ struct LocalGrouping {
 
     /// Each group's values as strings, `nil` where the series lacked the key.
     func strings(_ string: (Int) -> String) -> [[String?]] {
-        tuples.map { $0.map { $0 < 0 ? nil : string(Int($0)) } }
+        tuples.indices.map { values(of: $0, string) }
+    }
+
+    /// Group `group`'s values as strings, `nil` where the series lacked the key.
+    func values(of group: Int, _ string: (Int) -> String) -> [String?] {
+        tuples[group].map { $0 < 0 ? nil : string(Int($0)) }
     }
 }

@@ -49,8 +49,20 @@ struct Aggregator {
         guard !local.cells.isEmpty else { return }
         coarsestBucket = max(coarsestBucket, bucketWidth)
         for (key, cell) in zip(local.keys, local.cells) {
-            groups[GroupKey(slot: key.slot, values: groupValues[key.group]), default: RollupCell()].merge(cell)
+            let group = GroupKey(slot: key.slot, values: groupValues[key.group])
+            if groups[group] == nil {
+                groups[group] = cell  // a cell taken out by `takeCell` comes back whole
+            } else {
+                groups[group]!.merge(cell)
+            }
         }
+    }
+
+    /// Removes and returns the cell accumulated at `key` (empty if none), for a source to go on
+    /// accumulating into; ``merge(_:groupValues:bucketWidth:)`` puts it back. The source must
+    /// take each key at most once before merging.
+    mutating func takeCell(at key: GroupKey) -> RollupCell {
+        groups.removeValue(forKey: key) ?? RollupCell()
     }
 
     /// Merges another partial result of the same query (a parallel scan's other lane).
@@ -108,15 +120,19 @@ struct LocalAccumulator {
     /// Merges row `row` of `columns` into the cell accumulated at `key`, its sketch still
     /// serialized (nothing is built per row). `columns` is borrowed, not captured by a
     /// closure: a captured copy would retain each of its arrays per row.
+    /// A cell met for the first time starts as `start(key)`.
     @inline(__always)
-    mutating func addRow(_ row: Int, of columns: borrowing SegmentReader.MetricColumns, at key: Aggregator.LocalKey) throws {
-        let index = cellIndex(of: key)
+    mutating func addRow(
+        _ row: Int, of columns: borrowing SegmentReader.MetricColumns, at key: Aggregator.LocalKey,
+        start: (Aggregator.LocalKey) -> RollupCell
+    ) throws {
+        let index = cellIndex(of: key, start: start)
         columns.mergeRow(row, into: &cells[index])
         try columns.sketches?.mergeSketch(at: row, into: &cells[index].units)
     }
 
     @inline(__always)
-    private mutating func cellIndex(of key: Aggregator.LocalKey) -> Int {
+    private mutating func cellIndex(of key: Aggregator.LocalKey, start: (Aggregator.LocalKey) -> RollupCell = { _ in RollupCell() }) -> Int {
         if key.group < lastSlotOfGroup.count, lastSlotOfGroup[key.group].slot == key.slot, lastSlotOfGroup[key.group].cell >= 0 {
             return lastSlotOfGroup[key.group].cell
         }
@@ -127,7 +143,7 @@ struct LocalAccumulator {
             found = cells.count
             index[key] = found
             keys.append(key)
-            cells.append(RollupCell())
+            cells.append(start(key))
         }
         if key.group >= lastSlotOfGroup.count {
             lastSlotOfGroup.append(contentsOf: repeatElement((slot: 0, cell: -1), count: key.group + 1 - lastSlotOfGroup.count))
