@@ -10,9 +10,10 @@
 /// Locking: guarded by the engine's state lock. Changes are deterministic functions of the
 /// logged batches, so replaying the log rebuilds them; flushes persist them (see the codec).
 ///
-/// Memory: per assigned (experiment, unit) one ``Assignment`` (20 bytes) in a flat array, plus
-/// one entry in the unit table per exposed unit (its string, inline up to 15 bytes, and an id);
-/// per-unit value totals only for units with credited values.
+/// Memory: per assigned (experiment, unit) one ``Assignment`` (20 bytes) and its unit's id (4),
+/// in chunked arrays; per exposed unit its string (16 bytes, inline up to 15 UTF-8 bytes), its
+/// first assignment (4) and 2–4 slots of the unit table (4 each); per-unit value totals only
+/// for units with credited values.
 struct ExperimentState: Equatable {
     /// 20 bytes: millions are held, so the timestamp is kept in two 32-bit halves (the struct
     /// then needs 4-byte alignment, not 8, and no padding).

@@ -40,7 +40,7 @@ final class ImportReader: @unchecked Sendable {
         var lines = 0
         var parsed = ParsedLines(pending: PendingBatch(firstLine: 1), linesThrough: 0)
         func fail(_ error: any Error) {
-            _ = batches.put(ParsedLines(linesThrough: lines, failure: error))
+            _ = batches.put(ParsedLines(linesThrough: lines, skipped: parsed.skipped, failure: error))
         }
         while true {
             let line: ArraySlice<UInt8>

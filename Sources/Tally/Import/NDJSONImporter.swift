@@ -72,10 +72,12 @@ extension Tally {
         let batches = BoundedQueue<ParsedLines>(capacity: 2)
         let readerDone = DispatchGroup()
         DispatchQueue.global().async(group: readerDone) { reader.run(into: batches) }
-        // However this returns, the reader stops and closes the input first.
+        // However this returns, the reader stops at its next batch. A file's reader is waited
+        // for (it closes the file first); standard input's is not, as its read may block until
+        // the writer of the pipe writes or closes.
         defer {
             batches.cancel()
-            readerDone.wait()
+            if path != "-" { readerDone.wait() }
         }
         var summary = ImportSummary()
         while let parsed = batches.take() {

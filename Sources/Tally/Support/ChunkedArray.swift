@@ -16,15 +16,11 @@ struct ChunkedArray<Element> {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Out of range traps: a negative index or one past the last chunk in the outer array's
+    /// bounds check, one past `count` in the last chunk's.
     subscript(index: Int) -> Element {
-        get {
-            precondition(index >= 0 && index < count, "index out of range")
-            return chunks[index >> Self.chunkShift][index & Self.chunkMask]
-        }
-        set {
-            precondition(index >= 0 && index < count, "index out of range")
-            chunks[index >> Self.chunkShift][index & Self.chunkMask] = newValue
-        }
+        @inline(__always) get { chunks[index >> Self.chunkShift][index & Self.chunkMask] }
+        @inline(__always) set { chunks[index >> Self.chunkShift][index & Self.chunkMask] = newValue }
     }
 
     mutating func append(_ element: Element) {

@@ -85,6 +85,21 @@ import Testing
         #expect(error?.summary?.events == 2)
     }
 
+    @Test func aReadErrorKeepsTheLinesSkippedBeforeItInItsSummary() throws {
+        let directory = TestDirectory()
+        let input = directory.file("skip-then-long.ndjson")
+        let good = #"{"ts":1790812800000,"metric":"pageview","unit":"u"}"#
+        let long = String(repeating: "x", count: 5 << 20)
+        try ([good, "{nope", good, long].joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let db = try Tally.open(at: directory.file("k.tally"))
+        var options = ImportOptions()
+        options.skipInvalid = true
+        let error = #expect(throws: ImportLineError.self) { try db.importNDJSON(fromPath: input, options: options) }
+        #expect(error?.line == 4)
+        #expect(error?.summary?.skippedLines == 1)
+        #expect(error?.summary?.problems.map(\.line) == [2])
+    }
+
     @Test func aFailedCommitStopsTheReaderAndClosesTheInput() throws {
         let directory = TestDirectory()
         let input = directory.file("events.ndjson")
