@@ -40,7 +40,8 @@ extension ExperimentState {
         }
         var perAssignmentTotals: [UInt32: [(UInt16, Double)]] = [:]
         for (key, total) in totals { perAssignmentTotals[key.assignment, default: []].append((key.metric, total)) }
-        // The block's mask holds metrics 0…63 (rule X2), memory's only the first `maskedMetrics`.
+        // A block's mask holds metrics 0…63 (format-spec.md, the assignments row); an
+        // assignment's in memory only the first `maskedMetrics`, the rest are in `extraCredited`.
         var perAssignmentExtra: [UInt32: [UInt16]] = [:]
         var perAssignmentHighMask: [UInt32: UInt64] = [:]
         for key in extraCredited {

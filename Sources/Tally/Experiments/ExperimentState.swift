@@ -121,7 +121,6 @@ struct ExperimentState: Equatable {
         self.variantDimension = variantDimension
     }
 
-
     /// The first assignment of `unit`, `.max` if it has none.
     mutating func firstAssignment(of unit: String) -> UInt32 {
         unitIDs.id(of: unit).map { unitFirstAssignment[Int($0)] } ?? .max

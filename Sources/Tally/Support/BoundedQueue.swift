@@ -1,9 +1,9 @@
 /// A first-in, first-out hand-over between one producer thread and one consumer thread, holding
 /// at most `capacity` items: the producer waits while it is full, the consumer while it is empty.
 ///
-/// Either side may ``close()`` it: the producer when it has nothing more (the consumer then
-/// drains what is queued), the consumer when it gives up (the producer's next ``put(_:)``
-/// returns false, and what was queued is dropped).
+/// The producer ``close()``s it when it has nothing more (the consumer then drains what is
+/// queued); the consumer ``cancel()``s it when it gives up (what was queued is dropped, and the
+/// producer's next ``put(_:)`` returns false).
 final class BoundedQueue<Item>: @unchecked Sendable {
     private let lock = Lock()
     private let changed = Condition()
