@@ -86,7 +86,7 @@ extension Engine {
         guard matcher.canMatch else { return }
         var grouping = LocalGrouping()
         var local = LocalAccumulator()
-        let zones = ZoneFilter(query: query, index: names.index)
+        var zones = ZoneFilter(query: query, index: names.index)
         for (groupIndex, rowGroup) in metric.groups.enumerated()
         where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
             && zones.admits(rowGroup, dictionary: names.dictionary) {

@@ -59,7 +59,7 @@ import Testing
         let index = Dictionary(uniqueKeysWithValues: dictionary.enumerated().map { ($1, Int32($0)) })
         let groups = try #require(footer.metrics.first { $0.groups.count > 1 }).groups
         func admitted(_ query: Query) -> Int {
-            let filter = ZoneFilter(query: query, index: index)
+            var filter = ZoneFilter(query: query, index: index)
             return groups.filter { filter.admits($0, dictionary: dictionary) }.count
         }
         // Series sort by country first, so one country spans about a fifth of the groups.
