@@ -38,9 +38,16 @@ final class ImportReader: @unchecked Sendable {
             batches.close()
         }
         var lines = 0
-        var parsed = ParsedLines(pending: PendingBatch(firstLine: 1), linesThrough: 0)
+        var pending = PendingBatch(firstLine: 1)
+        var skipped: [ImportLineError] = []
+        /// Hands over the batch read so far; false when the consumer gave up.
+        func handOver(isFull: Bool) -> Bool {
+            batches.put(ParsedLines(
+                pending: pending, isFull: isFull, linesThrough: lines, skipped: skipped,
+                bytesConsumed: input.bytesConsumed, totalBytes: input.totalBytes))
+        }
         func fail(_ error: any Error) {
-            _ = batches.put(ParsedLines(linesThrough: lines, skipped: parsed.skipped, failure: error))
+            _ = batches.put(ParsedLines(linesThrough: lines, skipped: skipped, failure: error))
         }
         while true {
             let line: ArraySlice<UInt8>
@@ -54,30 +61,23 @@ final class ImportReader: @unchecked Sendable {
                 return fail(error)
             }
             lines += 1
-            parsed.pending!.add(line: line)
+            pending.add(line: line)
             let isBlank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
             if !isBlank {
                 do {
-                    try parsed.pending!.parse(line, lineNumber: lines)
+                    try pending.parse(line, lineNumber: lines)
                 } catch {
                     let problem = ImportLineError(file: path, line: lines, reason: "column \(error.column): \(error.reason)")
                     guard options.skipInvalid else { return fail(problem) }
-                    parsed.skipped.append(problem)
+                    skipped.append(problem)
                 }
             }
-            if parsed.pending!.lineCount == options.batchSize {
-                let next = PendingBatch(firstLine: parsed.pending!.firstLine + parsed.pending!.lineCount)
-                parsed.isFull = true
-                parsed.linesThrough = lines
-                parsed.bytesConsumed = input.bytesConsumed
-                parsed.totalBytes = input.totalBytes
-                guard batches.put(parsed) else { return }
-                parsed = ParsedLines(pending: next, linesThrough: lines)
+            if pending.lineCount == options.batchSize {
+                guard handOver(isFull: true) else { return }
+                pending = PendingBatch(firstLine: pending.firstLine + pending.lineCount)
+                skipped = []
             }
         }
-        if parsed.pending!.lineCount > 0 {
-            parsed.linesThrough = lines
-            _ = batches.put(parsed)
-        }
+        if pending.lineCount > 0 { _ = handOver(isFull: false) }
     }
 }
