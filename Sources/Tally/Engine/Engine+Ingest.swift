@@ -42,8 +42,14 @@ extension Engine {
     /// `stateLock` (or is the only user, during open). Returns the events dropped as expired.
     @discardableResult
     func apply(_ record: BatchRecord) -> Int {
-        let dropped = head.apply(record.events, horizon: catalog.retentionHorizon)
         if tracksExperiments { experiments.apply(record.events, horizon: catalog.retentionHorizon) }
+        return applyExceptExperiments(record)
+    }
+
+    /// ``apply(_:)`` without the experiment state: the head, the batch id and the event total.
+    @discardableResult
+    func applyExceptExperiments(_ record: BatchRecord) -> Int {
+        let dropped = head.apply(record.events, horizon: catalog.retentionHorizon)
         if let id = record.batchID { catalog.batchIDs[id] = record.ingestTime }
         catalog.totalEventsIngested += UInt64(record.events.count - dropped)
         return dropped

@@ -223,14 +223,7 @@ extension Engine {
         if experiments.aggregatesOnly && !scan.records.isEmpty {
             try loadExperimentState()  // the log's batches need the assignments
         }
-        for record in scan.records {
-            guard record.type == .batch, let batch = BatchRecord.decode(record.payload),
-                  Validator.isReplayable(batch.events)
-            else {
-                throw TallyError.corruption("write-ahead log record does not decode", path: walPath, offset: record.offset)
-            }
-            apply(batch)
-        }
+        try replay(scan.records)
         options.logger.debug("replayed the write-ahead log", metadata: ["records": "\(scan.records.count)"])
         if !isReadOnly {
             wal = try WALWriter.resume(
