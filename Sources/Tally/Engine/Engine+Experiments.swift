@@ -23,8 +23,7 @@ extension Engine {
                 throw TallyError.corruption("experiment state block does not decode", path: path, offset: location.offset)
             }
         }
-        experiments.dirty = []
-        experiments.isDirty = false
+        experiments.markPersisted()
     }
 
     /// Whether this handle keeps experiment state (always for a writer).

@@ -74,8 +74,7 @@ extension Engine {
         try commit(newCatalog, appendingAt: offset)
         options.logger.debug("flushed the head", metadata: ["events": "\(head.eventCount)", "end": "\(offset)"])
         head = Head(bucketMilliseconds: bucketMilliseconds)
-        experiments.dirty = []
-        experiments.isDirty = false
+        experiments.markPersisted()
         if wal != nil {
             // The old log's handle is not closed here: a group-commit sync may be using it
             // without the state lock. It closes when its last user releases it.

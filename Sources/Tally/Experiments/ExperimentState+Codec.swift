@@ -2,10 +2,11 @@
 ///
 /// Each flush that changed the state appends one block of kind `experimentState` and lists it
 /// in the catalog. A block holds the full name tables and aggregates, and either every
-/// assignment (a base) or only those changed since the previous block (a delta). Loading
-/// applies the listed blocks in order; assignments are addressed by their index.
+/// assignment (a base) or only those added or credited since the previous block (a delta).
+/// Assignments are columns: unit, experiment, variant and first exposure once, when added;
+/// credits and totals whenever they change. Loading applies the listed blocks in order.
 extension ExperimentState {
-    static let codecVersion: UInt32 = 1
+    static let codecVersion: UInt32 = 2
     /// Rule X5: no count in a block exceeds this, so sums of counts never overflow.
     static let maxCount: UInt64 = 1 << 48
 
@@ -38,9 +39,39 @@ extension ExperimentState {
             writer.writeDouble(entry.sum)
             writer.writeDouble(entry.sumOfSquares)
         }
+        let updated = full ? [] : dirty.sorted().prefix { $0 < UInt32(persistedAssignments) }
+        let new = full ? 0..<assignments.count : persistedAssignments..<assignments.count
+        writer.writeVarint(UInt64(updated.count))
+        writer.writeVarint(UInt64(new.count))
+        var columns = AssignmentColumns()
+        var previous = -1
+        for index in updated {
+            columns.updatedIndices.writeVarint(UInt64(Int(index) - previous - 1))
+            previous = Int(index)
+        }
+        // Units are numbered by first assignment: a new assignment's unit is either the next
+        // number (a new unit, written out) or an earlier one (referred to by distance).
+        var nextUnit = UInt32(full ? 0 : persistedUnits)
+        var previousExposure: Int64 = 0
+        for index in new {
+            let unit = assignmentUnit[index]
+            if unit == nextUnit {
+                columns.units.writeVarint(0)
+                columns.units.writeString(unitIDs[Int(unit)])
+                nextUnit += 1
+            } else {
+                precondition(unit < nextUnit, "units are numbered in the order of their first assignment")
+                columns.units.writeVarint(UInt64(nextUnit - unit))
+            }
+            let assignment = assignments[index]
+            columns.experiments.writeVarint(UInt64(assignment.experiment))
+            columns.variants.writeVarint(UInt64(assignment.variant))
+            columns.firstExposures.writeSignedVarint(assignment.firstExposure &- previousExposure)
+            previousExposure = assignment.firstExposure
+        }
         var perAssignmentTotals: [UInt32: [(UInt16, Double)]] = [:]
         for (key, total) in totals { perAssignmentTotals[key.assignment, default: []].append((key.metric, total)) }
-        // A block's mask holds metrics 0…63 (format-spec.md, the assignments row); an
+        // A block's mask holds metrics 0…63 (format-spec.md, the credits column); an
         // assignment's in memory only the first `maskedMetrics`, the rest are in `extraCredited`.
         var perAssignmentExtra: [UInt32: [UInt16]] = [:]
         var perAssignmentHighMask: [UInt32: UInt64] = [:]
@@ -51,26 +82,22 @@ extension ExperimentState {
                 perAssignmentExtra[key.assignment, default: []].append(key.metric)
             }
         }
-        let indices = full ? Array(0..<UInt32(assignments.count)) : dirty.sorted()
-        writer.writeVarint(UInt64(indices.count))
-        for index in indices {
-            let assignment = assignments[Int(index)]
-            writer.writeVarint(UInt64(index))
-            writer.writeString(unitIDs[Int(assignmentUnit[Int(index)])])
-            writer.writeVarint(UInt64(assignment.experiment))
-            writer.writeVarint(UInt64(assignment.variant))
-            writer.writeSignedVarint(assignment.firstExposure)
-            writer.writeVarint(UInt64(assignment.creditedMetrics) | (perAssignmentHighMask[index] ?? 0))
-            let extra = (perAssignmentExtra[index] ?? []).sorted()
-            writer.writeVarint(UInt64(extra.count))
-            for metric in extra { writer.writeVarint(UInt64(metric)) }
-            let sums = (perAssignmentTotals[index] ?? []).sorted { $0.0 < $1.0 }
-            writer.writeVarint(UInt64(sums.count))
+        func writeCredits(of index: Int) {
+            let key = UInt32(index)
+            columns.credits.writeVarint(UInt64(assignments[index].creditedMetrics) | (perAssignmentHighMask[key] ?? 0))
+            let extra = (perAssignmentExtra[key] ?? []).sorted()
+            columns.credits.writeVarint(UInt64(extra.count))
+            for metric in extra { columns.credits.writeVarint(UInt64(metric)) }
+            let sums = (perAssignmentTotals[key] ?? []).sorted { $0.0 < $1.0 }
+            columns.totals.writeVarint(UInt64(sums.count))
             for (metric, total) in sums {
-                writer.writeVarint(UInt64(metric))
-                writer.writeDouble(total)
+                columns.totals.writeVarint(UInt64(metric))
+                columns.totals.writeDouble(total)
             }
         }
+        for index in updated { writeCredits(of: Int(index)) }
+        for index in new { writeCredits(of: index) }
+        columns.write(to: &writer)
         return writer.bytes
     }
 
@@ -130,48 +157,130 @@ extension ExperimentState {
             self.aggregatesOnly = true
             return true
         }
-        guard let assignmentCount = reader.readCount(max: reader.remaining / 8) else { return false }
-        for _ in 0..<assignmentCount {
-            guard loadAssignment(&reader, experimentCount: experimentCount, metricCount: metricCount) else { return false }
-        }
-        return reader.isAtEnd
+        return loadAssignments(&reader, isBase: kind == 0, experimentCount: experimentCount, metricCount: metricCount)
     }
 
-    private mutating func loadAssignment(_ reader: inout ByteReader, experimentCount: Int, metricCount: Int) -> Bool {
-        guard let index = reader.readCount(max: assignments.count),
-              let unit = reader.readString(maxLength: Limits.maxUnitBytes),
-              let experiment = reader.readCount(max: experimentCount - 1),
-              let variant = reader.readCount(max: variants[experiment].count - 1),
-              let firstExposure = reader.readSignedVarint(), let credited = reader.readVarint(),
-              let extraCount = reader.readCount(max: metricCount)
+    /// Reads the assignments section (its counts, column lengths and columns) to the block's end.
+    private mutating func loadAssignments(
+        _ reader: inout ByteReader, isBase: Bool, experimentCount: Int, metricCount: Int
+    ) -> Bool {
+        guard let updatedCount = reader.readCount(max: isBase ? 0 : min(assignments.count, reader.remaining)),
+              let newCount = reader.readCount(max: reader.remaining),
+              var columns = AssignmentColumns.Readers(&reader), reader.isAtEnd
         else { return false }
-        if index == assignments.count {
-            appendAssignment(
-                unit: unit, first: firstAssignment(of: unit), experiment: UInt16(experiment),
-                variant: UInt16(variant), firstExposure: firstExposure)
-        } else {
-            let existing = assignments[index]
-            guard unitIDs[Int(assignmentUnit[index])] == unit, existing.experiment == UInt16(experiment),
-                  existing.variant == UInt16(variant), existing.firstExposure == firstExposure
-            else { return false }
+        var index = -1
+        for _ in 0..<updatedCount {
+            guard let gap = columns.updatedIndices.readCount(max: assignments.count - index - 2) else { return false }
+            index += gap + 1
+            guard loadCredits(of: UInt32(index), from: &columns, metricCount: metricCount) else { return false }
         }
-        // Credits only accumulate: a later block's mask holds an earlier one's.
+        var previousExposure: Int64 = 0
+        for _ in 0..<newCount {
+            guard let unitReference = columns.units.readCount(max: unitIDs.count),
+                  let experiment = columns.experiments.readCount(max: experimentCount - 1),
+                  let variant = columns.variants.readCount(max: variants[experiment].count - 1),
+                  let exposureDelta = columns.firstExposures.readSignedVarint()
+            else { return false }
+            var first = UInt32.max
+            var unit = ""
+            if unitReference == 0 {
+                // A unit with no assignment yet (X2).
+                guard let string = columns.units.readString(maxLength: Limits.maxUnitBytes), unitIDs.id(of: string) == nil
+                else { return false }
+                unit = string
+            } else {
+                first = unitFirstAssignment[unitIDs.count - unitReference]
+                guard !hasAssignment(from: first, in: UInt16(experiment)) else { return false }  // X2
+            }
+            previousExposure = previousExposure &+ exposureDelta
+            let added = appendAssignment(
+                unit: unit, first: first, experiment: UInt16(experiment), variant: UInt16(variant),
+                firstExposure: previousExposure)
+            guard loadCredits(of: added, from: &columns, metricCount: metricCount) else { return false }
+        }
+        return columns.areAtEnd
+    }
+
+    /// Whether the unit whose newest assignment is `first` (`.max` for none) is assigned in `experiment`.
+    private func hasAssignment(from first: UInt32, in experiment: UInt16) -> Bool {
+        var cursor = first
+        while cursor != .max {
+            if assignments[Int(cursor)].experiment == experiment { return true }
+            cursor = assignments[Int(cursor)].nextForUnit
+        }
+        return false
+    }
+
+    /// Reads one assignment's entries of the credits and totals columns. Credits only
+    /// accumulate: a later block's mask holds an earlier one's (X2).
+    private mutating func loadCredits(of index: UInt32, from columns: inout AssignmentColumns.Readers, metricCount: Int) -> Bool {
+        guard let credited = columns.credits.readVarint(), let extraCount = columns.credits.readCount(max: metricCount)
+        else { return false }
         var mask = credited
         while mask != 0 {
             let metric = mask.trailingZeroBitCount
             mask &= mask - 1
             guard metric < metricCount else { return false }
-            _ = markCredited(UInt32(index), metric: UInt16(metric))
+            _ = markCredited(index, metric: UInt16(metric))
         }
         for _ in 0..<extraCount {
-            guard let metric = reader.readCount(max: metricCount - 1), metric >= 64 else { return false }
-            extraCredited.insert(TotalKey(assignment: UInt32(index), metric: UInt16(metric)))
+            guard let metric = columns.credits.readCount(max: metricCount - 1), metric >= 64 else { return false }
+            extraCredited.insert(TotalKey(assignment: index, metric: UInt16(metric)))
         }
-        guard let totalCount = reader.readCount(max: metricCount) else { return false }
+        guard let totalCount = columns.totals.readCount(max: metricCount) else { return false }
         for _ in 0..<totalCount {
-            guard let metric = reader.readCount(max: metricCount - 1), let total = reader.readDouble() else { return false }
-            totals[TotalKey(assignment: UInt32(index), metric: UInt16(metric))] = total
+            guard let metric = columns.totals.readCount(max: metricCount - 1), let total = columns.totals.readDouble()
+            else { return false }
+            totals[TotalKey(assignment: index, metric: UInt16(metric))] = total
         }
         return true
+    }
+}
+
+/// The assignments section's columns (format-spec.md 7b), in their order on disk: each is
+/// preceded in the block by its byte length, so a reader walks all of them side by side.
+struct AssignmentColumns {
+    var updatedIndices = ByteWriter(capacity: 0)
+    var units = ByteWriter(capacity: 0)
+    var experiments = ByteWriter(capacity: 0)
+    var variants = ByteWriter(capacity: 0)
+    var firstExposures = ByteWriter(capacity: 0)
+    var credits = ByteWriter(capacity: 0)
+    var totals = ByteWriter(capacity: 0)
+
+    private var all: [ByteWriter] { [updatedIndices, units, experiments, variants, firstExposures, credits, totals] }
+
+    func write(to writer: inout ByteWriter) {
+        for column in all { writer.writeVarint(UInt64(column.bytes.count)) }
+        for column in all { writer.writeBytes(column.bytes) }
+    }
+
+    /// One reader per column, each confined to its column's bytes.
+    struct Readers {
+        var updatedIndices, units, experiments, variants, firstExposures, credits, totals: ByteReader
+
+        /// Reads the column lengths at `reader` and moves it past the columns; nil when they do
+        /// not fit in what remains.
+        init?(_ reader: inout ByteReader) {
+            var lengths: [Int] = []
+            for _ in 0..<7 {
+                guard let length = reader.readCount(max: reader.remaining) else { return nil }
+                lengths.append(length)
+            }
+            guard lengths.reduce(0, +) <= reader.remaining else { return nil }
+            var columns: [ByteReader] = []
+            var start = reader.position
+            for length in lengths {
+                columns.append(ByteReader(reader.bytes, from: start, end: start + length))
+                start += length
+            }
+            guard reader.skip(start - reader.position) else { return nil }
+            (updatedIndices, units, experiments, variants) = (columns[0], columns[1], columns[2], columns[3])
+            (firstExposures, credits, totals) = (columns[4], columns[5], columns[6])
+        }
+
+        var areAtEnd: Bool {
+            [updatedIndices, units, experiments, variants, firstExposures, credits, totals].allSatisfy(\.isAtEnd)
+        }
     }
 }

@@ -109,6 +109,10 @@ struct ExperimentState: Equatable {
     var dirty: DirtyAssignments = []
     /// Anything changed since the last flush.
     var isDirty = false
+    /// Assignments and units held by the persisted blocks: a delta block lists the assignments
+    /// from `persistedAssignments` on as new, and numbers new units from `persistedUnits` on.
+    private(set) var persistedAssignments = 0
+    private(set) var persistedUnits = 0
     /// Only names and aggregates were loaded (a read-only handle whose log is empty): reports
     /// work, applying batches does not. See `Engine.loadExperimentState(aggregatesOnly:)`.
     var aggregatesOnly = false
@@ -234,6 +238,15 @@ struct ExperimentState: Equatable {
         let old = total
         total += value
         return (old, total)
+    }
+
+    /// Records that the persisted blocks now hold the whole state (after a flush commits one,
+    /// or after loading them).
+    mutating func markPersisted() {
+        dirty = []
+        isDirty = false
+        persistedAssignments = assignments.count
+        persistedUnits = unitIDs.count
     }
 
     /// Marks `metric` credited for an assignment; true when it was not before.

@@ -90,28 +90,58 @@ import TallyTesting
 
     @Test func stateEncodingRoundTrips() throws {
         var state = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
+        // Loads each round's delta on top of the earlier blocks, as opening a database does.
+        var fromBlocks = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
         var random = RandomEvents(seed: 3)
-        for round in 0..<3 {
+        for round in 0..<4 {
             var events: [Event] = []
             for _ in 0..<200 {
-                let unit = "u\(random.below(80))"
+                let unit = "u\(random.below(80 + 40 * round))"
                 let ts = ExperimentStateTests.t0 + Int64(random.below(1_000_000))
                 events.append(random.below(3) == 0
                     ? exposure(unit, ["x", "y"][random.below(2)], at: ts, experiment: "e\(random.below(3))")
                     : purchase(unit, Double(random.below(100)), at: ts))
             }
             state.apply(EventBatchBuilder.build(events), horizon: .min)
+            let delta = state.encode(full: round == 0)
             var decoded = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
             let loaded = decoded.load(state.encode(full: true))
             #expect(loaded)
-            var expected = state
-            expected.dirty = []
-            expected.isDirty = false
-            decoded.dirty = []
-            decoded.isDirty = false
-            #expect(decoded == expected, "round \(round)")
+            let deltaLoaded = fromBlocks.load(delta)
+            #expect(deltaLoaded, "round \(round)")
+            state.markPersisted()
+            decoded.markPersisted()
+            fromBlocks.markPersisted()
+            #expect(decoded == state, "round \(round)")
+            #expect(fromBlocks == state, "round \(round): base and deltas")
             let truncatedLoaded = decoded.load(Array(state.encode(full: true).dropLast()))
             #expect(!truncatedLoaded)
         }
+        #expect(state.assignments.count > 100 && !state.totals.isEmpty)
+    }
+
+    /// Rule X2 in a delta: a new assignment of a unit already assigned in that experiment, or a
+    /// unit written out that is already held, does not decode.
+    @Test func aDeltaCannotAssignAUnitTwice() throws {
+        var state = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
+        state.apply(EventBatchBuilder.build([exposure("a", "x", at: ExperimentStateTests.t0)]), horizon: .min)
+        let base = state.encode(full: true)
+        state.markPersisted()
+        state.apply(EventBatchBuilder.build([exposure("a", "y", at: ExperimentStateTests.t0, experiment: "e2")]), horizon: .min)
+        let delta = state.encode(full: false)
+        var loaded = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
+        let baseLoaded = loaded.load(base), deltaLoaded = loaded.load(delta)
+        #expect(baseLoaded && deltaLoaded)
+        // The same delta again: its new assignment refers to unit "a" (distance 1), which is now
+        // assigned in e2 already.
+        var twice = loaded
+        let twiceLoaded = twice.load(delta)
+        #expect(!twiceLoaded)
+        // The base again as a delta would write out "a", which is held.
+        var rewritten = base
+        rewritten[4] = 1  // kind: delta
+        var again = loaded
+        let rewrittenLoaded = again.load(rewritten)
+        #expect(!rewrittenLoaded)
     }
 }

@@ -100,7 +100,7 @@ import TallyTesting
             var raw = ByteWriter(capacity: 32)
             raw.writeUInt32(ExperimentState.codecVersion)
             raw.writeUInt8(0)
-            for value: UInt64 in [0, 0, 0, UInt64(UInt32.max)] { raw.writeVarint(value) }
+            for value: UInt64 in [0, 0, 0, 0, UInt64(UInt32.max)] { raw.writeVarint(value) }  // no updated, 2^32 new
             let offset = db.append(ForgedDatabase.frame(raw.bytes, kind: .experimentState))
             db.catalog.experimentBlocks = [BlockLocation(offset: offset, length: UInt64(16 + raw.count))]
             db.commit()
