@@ -45,7 +45,7 @@ extension SegmentFooter {
             var groups: [RowGroup] = []
             for _ in 0..<groupCount {
                 guard let rows = reader.readCount(max: rowCount - rowsSeen), let events = reader.readVarint(),
-                      let seriesCount = reader.readCount(max: max(rows, 0)),
+                      let seriesCount = reader.readCount(max: min(max(rows, 0), SegmentFooter.rowsPerGroup)),
                       let groupMin = reader.readInt64(), let groupMax = reader.readInt64()
                 else { throw corrupt("row group entry is malformed") }
                 var columns: [BlockRef] = []

@@ -4,14 +4,15 @@
 /// dictionary, then for each metric its per-bucket totals and the column blocks of each of its
 /// row groups, then this footer as the last block.
 struct SegmentFooter: Equatable {
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     /// The column blocks of a row group, in the order the footer lists them.
     static let columnKinds: [BlockKind] = [
         .series, .seriesRuns, .buckets, .counts, .valueCounts, .sums, .minimums, .maximums, .sketches,
     ]
     static let maxMetrics = 1 << 16
     static let maxStrings = 1 << 24
-    /// The writer closes a row group at the first series boundary at or past this many rows.
+    /// The writer closes a row group at the first series boundary at or past this many rows, so
+    /// a group has at most this many series; a reader refuses more (format-spec.md, row groups).
     static let rowsPerGroup = 512
 
     struct BlockRef: Equatable {

@@ -193,23 +193,34 @@ struct SegmentReader {
     private func readSeries(_ reader: inout ByteReader, count: Int, stringCount: Int, at: UInt64) throws -> SeriesTable {
         var table = SeriesTable()
         table.start.reserveCapacity(count + 1)
-        // Every pair takes at least two bytes: the pairs fit in this many slots, written in
-        // place rather than appended (this loop runs once per series of every scanned segment).
-        let pairCapacity = reader.remaining / 2
+        // A series has at most maxDimensionsPerEvent pairs and a group at most rowsPerGroup
+        // series (checked by the footer): the pairs fit in this many slots, written in place
+        // rather than appended (this loop runs once per series of every scanned segment).
+        let pairCapacity = count * Limits.maxDimensionsPerEvent
         var pairs = 0
         table.keys = try Array(unsafeUninitializedCapacity: pairCapacity) { keys, keyCount in
             table.values = try Array(unsafeUninitializedCapacity: pairCapacity) { values, valueCount in
+                var previousPairs = 0..<0
                 for _ in 0..<count {
-                    guard let pairCount = reader.readCount(max: Limits.maxDimensionsPerEvent) else {
+                    guard let shared = reader.readCount(max: previousPairs.count),
+                          let more = reader.readCount(max: Limits.maxDimensionsPerEvent - shared)
+                    else {
                         throw corrupt("series entry is malformed", at: at)
                     }
-                    for _ in 0..<pairCount {
+                    let first = pairs
+                    for source in previousPairs.prefix(shared) {
+                        keys[pairs] = keys[source]
+                        values[pairs] = values[source]
+                        pairs += 1
+                    }
+                    for _ in 0..<more {
                         guard let key = reader.readCount(max: stringCount - 1), let value = reader.readCount(max: stringCount - 1)
                         else { throw corrupt("series refers outside the dictionary", at: at) }
                         keys[pairs] = Int32(key)
                         values[pairs] = Int32(value)
                         pairs += 1
                     }
+                    previousPairs = first..<pairs
                     table.start.append(pairs)
                 }
                 valueCount = pairs

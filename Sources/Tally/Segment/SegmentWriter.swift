@@ -142,13 +142,19 @@ enum SegmentWriter {
         series seriesList: ArraySlice<[DimensionPair]>, rows: ArraySlice<SegmentRow>, hasValues: Bool, hasUnits: Bool,
         dictionary: DictionaryBuilder, content: SegmentContent
     ) -> [(BlockKind, [UInt8]?)] {
+        // Each series after the first of the group shares a prefix with the one before it
+        // (they are sorted): only the count of shared pairs and the rest are written.
         var series = ByteWriter()
+        var previous: ArraySlice<DimensionPair> = []
         for dimensions in seriesList {
-            series.writeVarint(UInt64(dimensions.count))
-            for pair in dimensions {
+            let shared = zip(previous, dimensions).prefix { $0 == $1 }.count
+            series.writeVarint(UInt64(shared))
+            series.writeVarint(UInt64(dimensions.count - shared))
+            for pair in dimensions[shared...] {
                 series.writeVarint(UInt64(dictionary.existingIndex(of: pair.key)))
                 series.writeVarint(UInt64(dictionary.existingIndex(of: pair.value)))
             }
+            previous = dimensions[...]
         }
         var runs = ByteWriter()
         var runStart = rows.startIndex
