@@ -36,6 +36,12 @@ extension SimulatedFileSystem {
         return SimulatedFileSystem(state: after)
     }
 
+    /// What ``powerLoss(_:seed:)`` would find now, while this file system keeps running: for
+    /// checking, in the middle of a workload, what is durable at that moment.
+    public func powerLossSnapshot(_ policy: PowerLossPolicy, seed: UInt64 = 0) -> SimulatedFileSystem {
+        SimulatedFileSystem(state: state.withLock { $0.afterPowerLoss(policy, seed: seed) })
+    }
+
     /// The file system a restarted process finds after `kill -9`: every change and the current
     /// namespace are visible, but nothing more is durable than before, so a later
     /// ``powerLoss(_:seed:)`` of the result can still lose the unsynced changes. Handles, locks,

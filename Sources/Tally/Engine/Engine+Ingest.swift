@@ -1,6 +1,23 @@
 /// The write path: validate → log → fold into the head → wait for durability → maybe flush.
 extension Engine {
+    /// A batch validated and encoded for the log: the part of an ingest that reads no engine
+    /// state, which an import does on its reading thread (see ``prepare(_:batchID:)``).
+    struct PreparedBatch {
+        var record: BatchRecord
+        var payload: [UInt8]
+    }
+
     func ingest(_ batch: EventBatch, batchID: String?) throws -> IngestResult {
+        let (result, lsn) = try append(try prepare(batch, batchID: batchID))
+        try waitUntilDurable(lsn)
+        try flushIfNeeded()
+        return result
+    }
+
+    /// Validates `batch` and encodes its log record. Safe from any thread: it reads only the
+    /// options and the clock.
+    /// - Throws: `invalidBatch` naming every bad event, `invalid` for a bad batch id.
+    func prepare(_ batch: EventBatch, batchID: String?) throws -> PreparedBatch {
         let problems = Validator.problems(in: batch, limits: options.limits)
         if !problems.isEmpty {
             throw TallyError(
@@ -12,8 +29,15 @@ extension Engine {
         }
         let record = BatchRecord(
             batchID: batchID.map(BatchIDHash.init), ingestTime: clock.nowMilliseconds(), events: batch)
-        let payload = record.encode()
-        let (result, lsn) = try stateLock.withLock { () throws -> (IngestResult, UInt64) in
+        return PreparedBatch(record: record, payload: record.encode())
+    }
+
+    /// Logs and applies a prepared batch; returns its outcome and its LSN. The caller then
+    /// waits until that LSN is durable (``waitUntilDurable(_:)``) before reporting the batch
+    /// stored, and calls ``flushIfNeeded()``.
+    func append(_ prepared: PreparedBatch) throws -> (IngestResult, UInt64) {
+        let (record, payload, batch) = (prepared.record, prepared.payload, prepared.record.events)
+        return try stateLock.withLock { () throws -> (IngestResult, UInt64) in
             try checkWritable()
             try applyAutomaticRetentionLocked()  // rule T4: the horizon this batch is applied under
             if let id = record.batchID, let seen = catalog.batchIDs[id],
@@ -33,9 +57,6 @@ extension Engine {
             try crashPoint(.ingestAfterWALAppend)
             return (IngestResult(accepted: batch.count - dropped, droppedAsExpired: dropped, duplicate: false), appendedLSN)
         }
-        try waitUntilDurable(lsn)
-        try flushIfNeeded()
-        return result
     }
 
     /// The state transition of one logged batch, shared by ingest and replay. Caller holds

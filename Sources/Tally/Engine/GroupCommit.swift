@@ -16,6 +16,18 @@ extension Engine {
         }
     }
 
+    /// Starts making `lsn` durable without waiting: durability `full` syncs on another thread
+    /// (sharing the group commit), `normal` schedules its background sync. A later
+    /// ``waitUntilDurable(_:)`` finds the sync done or waits for it; a failed sync poisons the
+    /// handle, so that wait throws.
+    func startSync(upTo lsn: UInt64) {
+        switch options.durability {
+        case .full: DispatchQueue.global().async { [self] in try? syncUntilDurable(lsn) }
+        case .normal: scheduleBackgroundSync()
+        case .off: break
+        }
+    }
+
     func syncUntilDurable(_ lsn: UInt64) throws {
         syncLock.lock()
         defer { syncLock.unlock() }

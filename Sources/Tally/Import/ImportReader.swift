@@ -3,6 +3,10 @@
 struct ParsedLines {
     /// The batch to commit; nil when this only reports a failure.
     var pending: PendingBatch?
+    /// The batch's id (see ``PendingBatch/batchID``) and the batch validated and encoded for
+    /// the log, or why it could not be: work done here so the committing thread has less.
+    var batchID = ""
+    var prepared: Result<Engine.PreparedBatch, any Error>?
     /// Whether the batch has ``ImportOptions/batchSize`` lines (progress is reported after those).
     var isFull = false
     /// Lines read so far, this batch's (and a failing line) included.
@@ -23,11 +27,17 @@ final class ImportReader: @unchecked Sendable {
     private var input: LineInput
     private let path: String
     private let options: ImportOptions
+    /// Validates and encodes a batch for the log (``Engine/prepare(_:batchID:)``).
+    private let prepare: @Sendable (EventBatch, String) throws -> Engine.PreparedBatch
 
-    init(input: LineInput, path: String, options: ImportOptions) {
+    init(
+        input: LineInput, path: String, options: ImportOptions,
+        prepare: @escaping @Sendable (EventBatch, String) throws -> Engine.PreparedBatch
+    ) {
         self.input = input
         self.path = path
         self.options = options
+        self.prepare = prepare
     }
 
     /// Puts each batch, then any failure, into `batches`, and closes it. Stops early when the
@@ -42,9 +52,11 @@ final class ImportReader: @unchecked Sendable {
         var skipped: [ImportLineError] = []
         /// Hands over the batch read so far; false when the consumer gave up.
         func handOver(isFull: Bool) -> Bool {
-            batches.put(ParsedLines(
-                pending: pending, isFull: isFull, linesThrough: lines, skipped: skipped,
-                bytesConsumed: input.bytesConsumed, totalBytes: input.totalBytes))
+            let batchID = pending.batchID
+            let prepared = Result { try prepare(pending.builder.batch, batchID) }
+            return batches.put(ParsedLines(
+                pending: pending, batchID: batchID, prepared: prepared, isFull: isFull, linesThrough: lines,
+                skipped: skipped, bytesConsumed: input.bytesConsumed, totalBytes: input.totalBytes))
         }
         func fail(_ error: any Error) {
             _ = batches.put(ParsedLines(linesThrough: lines, skipped: skipped, failure: error))

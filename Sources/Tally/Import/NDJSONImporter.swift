@@ -14,7 +14,8 @@ public struct ImportOptions: Sendable {
     public var skipInvalid = false
     /// How many skipped lines to describe in the summary.
     public var maxReportedProblems = 10
-    /// Called after each committed batch, from the importing thread.
+    /// Called after each full batch is stored (durable under durability `full`), from the
+    /// importing thread.
     public var progress: (@Sendable (ImportProgress) -> Void)?
 
     public init() {}
@@ -68,7 +69,10 @@ extension Tally {
     /// Lines are read and parsed on a second thread while this one commits the batch before
     /// (at most two parsed batches wait between them), so parsing and storing overlap.
     public func importNDJSON(fromPath path: String, options: ImportOptions = ImportOptions()) throws -> ImportSummary {
-        let reader = ImportReader(input: try LineInput(path: path), path: path, options: options)
+        let engine = engine
+        let reader = ImportReader(input: try LineInput(path: path), path: path, options: options) { batch, batchID in
+            try engine.prepare(batch, batchID: batchID)
+        }
         let batches = BoundedQueue<ParsedLines>(capacity: 2)
         let readerDone = DispatchGroup()
         DispatchQueue.global().async(group: readerDone) { reader.run(into: batches) }
@@ -80,38 +84,59 @@ extension Tally {
             if path != "-" { readerDone.wait() }
         }
         var summary = ImportSummary()
+        // The last appended batch not yet known durable, and its progress report: its log sync
+        // runs while the next batch is applied, and it counts as stored (progress, summary,
+        // return) only once the sync is done.
+        var unconfirmed: (lsn: UInt64, progress: ImportProgress?)?
+        func confirm() throws {
+            guard let batch = unconfirmed else { return }
+            try engine.waitUntilDurable(batch.lsn)
+            if let progress = batch.progress { options.progress?(progress) }
+            unconfirmed = nil
+        }
         while let parsed = batches.take() {
             summary.lines = parsed.linesThrough
             for problem in parsed.skipped { summary.skip(problem, max: options.maxReportedProblems) }
             if let failure = parsed.failure {
+                try confirm()
                 guard var lineError = failure as? ImportLineError else { throw failure }
                 lineError.summary = summary
                 throw lineError
             }
-            guard let pending = parsed.pending else { continue }
-            try commit(pending, summary: &summary, path: path, options: options)
-            if parsed.isFull {
-                options.progress?(ImportProgress(
+            guard let pending = parsed.pending, let prepared = parsed.prepared else { continue }
+            let lsn = try append(pending, batchID: parsed.batchID, prepared: prepared, summary: &summary, path: path, options: options)
+            try confirm()
+            engine.startSync(upTo: lsn)
+            try engine.flushIfNeeded()
+            let progress = parsed.isFull
+                ? ImportProgress(
                     bytesRead: parsed.bytesConsumed, totalBytes: parsed.totalBytes, events: summary.events,
-                    batches: summary.batches))
-            }
+                    batches: summary.batches)
+                : nil
+            unconfirmed = (lsn, progress)
         }
+        try confirm()
         return summary
     }
 
-    private func commit(
-        _ pending: PendingBatch, summary: inout ImportSummary, path: String, options: ImportOptions
-    ) throws {
+    /// Logs and applies one batch, `prepared` by the reading thread, and counts it in `summary`;
+    /// returns its LSN. With ``ImportOptions/skipInvalid``, its invalid events are reported and
+    /// the rest prepared again here.
+    private func append(
+        _ pending: PendingBatch, batchID: String, prepared: Result<Engine.PreparedBatch, any Error>,
+        summary: inout ImportSummary, path: String, options: ImportOptions
+    ) throws -> UInt64 {
         var batch = pending.builder.batch
         var lineNumbers = pending.lineNumbers
+        var prepared = prepared
         while true {
             do {
-                let result = try engine.ingest(batch, batchID: pending.batchID)
+                let (result, lsn) = try engine.append(try prepared.get())
                 summary.batches += 1
                 if result.duplicate { summary.duplicateBatches += 1 }
                 summary.events += result.accepted
                 summary.dropped += result.droppedAsExpired
-                return
+                return lsn
             } catch let error as TallyError where error.code == .invalidBatch {
                 // Report the invalid events by line; with skipInvalid, retry without them.
                 let badIndices = Set(error.problems.map(\.index))
@@ -128,6 +153,7 @@ extension Tally {
                 for problem in problems { summary.skip(problem, max: options.maxReportedProblems) }
                 batch = batch.removing(badIndices)
                 lineNumbers = lineNumbers.enumerated().filter { !badIndices.contains($0.offset) }.map(\.element)
+                prepared = Result { [batch] in try engine.prepare(batch, batchID: batchID) }
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tally
+import TallyTesting
 
 /// The import reads and parses on a second thread while the calling thread commits: what the
 /// caller sees (summary, progress, errors, line numbers) stays that of one thread doing both.
@@ -98,6 +99,35 @@ import Testing
         #expect(error?.line == 4)
         #expect(error?.summary?.skippedLines == 1)
         #expect(error?.summary?.problems.map(\.line) == [2])
+    }
+
+    /// A batch's log sync overlaps the next batch's work, yet progress reports only durable
+    /// batches, and every batch is durable when the import returns (durability `full`).
+    @Test func progressAndTheReturnComeOnlyAfterTheBatchesAreDurable() throws {
+        let directory = TestDirectory()
+        let input = directory.file("events.ndjson")
+        let bytes = NDJSONImporterTests.writeWorkload(input, events: 2_000)
+        let lines = bytes.filter { $0 == 0x0A }.count
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        /// Events that survive a power loss now.
+        let durableEvents: @Sendable () throws -> UInt64 = {
+            let survivor = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem.powerLossSnapshot(.dropUnsynced)))
+            return try survivor.info().eventsIngested
+        }
+        let shortfalls = Locked<[String]>([])
+        var options = ImportOptions()
+        options.batchSize = 200
+        options.progress = { progress in
+            let durable = (try? durableEvents()) ?? 0
+            if durable < UInt64(progress.events) {
+                shortfalls.withLock { $0.append("\(durable) durable of \(progress.events) reported") }
+            }
+        }
+        let summary = try db.importNDJSON(fromPath: input, options: options)
+        #expect(summary.events == lines && summary.batches == (lines + 199) / 200)
+        #expect(shortfalls.withLock { $0 } == [])
+        #expect(try durableEvents() == UInt64(lines))
     }
 
     @Test func aFailedCommitStopsTheReaderAndClosesTheInput() throws {
