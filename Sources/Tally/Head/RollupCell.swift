@@ -68,6 +68,15 @@ struct RollupCell: Equatable {
         }
     }
 
+    /// ``merge(_:)`` without the unit sketch (segment totals, rule S8): `other`'s sketch is
+    /// neither copied nor merged.
+    mutating func mergeCountsAndValues(of other: borrowing RollupCell) {
+        count += other.count
+        if other.valueCount > 0 {
+            mergeValues(count: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min, max: other.max)
+        }
+    }
+
     /// Merges the values of a cell with `count` (> 0) values, their double-double sum and extremes.
     @inline(__always)
     mutating func mergeValues(count: UInt64, sum high: Double, sumLow low: Double, min: Double, max: Double) {

@@ -11,14 +11,10 @@ enum SegmentWriter {
 
     static func encode(_ content: SegmentContent) -> Encoded {
         var dictionary = DictionaryBuilder()
+        var indexedSeries: [SeriesTable] = []
         for metric in content.metrics {
             _ = dictionary.index(of: metric.name)
-            for series in metric.series {
-                for pair in series {
-                    _ = dictionary.index(of: pair.key)
-                    _ = dictionary.index(of: pair.value)
-                }
-            }
+            indexedSeries.append(dictionary.indices(of: metric.series))
         }
         let dictionaryRaw = dictionary.encode()
         var rawBytes = dictionaryRaw.count
@@ -33,7 +29,7 @@ enum SegmentWriter {
             defer { output.append(contentsOf: block) }
             return SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count))
         }
-        for metric in content.metrics {
+        for (metric, series) in zip(content.metrics, indexedSeries) {
             let totals = append(encodeTotals(of: metric, content: content), kind: .metricTotals)
             let hasValues = metric.rows.contains { $0.cell.valueCount > 0 }
             let hasUnits = metric.rows.contains { $0.cell.units != nil }
@@ -41,14 +37,13 @@ enum SegmentWriter {
             for (seriesRange, rowRange) in rowGroups(of: metric) {
                 let rows = metric.rows[rowRange]
                 let refs = columns(
-                    series: metric.series[seriesRange], rows: rows, hasValues: hasValues, hasUnits: hasUnits,
-                    dictionary: dictionary, content: content
+                    series: seriesRange, of: series, rows: rows, hasValues: hasValues, hasUnits: hasUnits, content: content
                 ).map { kind, raw in raw.map { append($0, kind: kind) } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
                 groups.append(SegmentFooter.RowGroup(
                     rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
                     seriesCount: seriesRange.count, minTime: rows.lazy.map(\.bucket).min()!,
                     maxTime: rows.lazy.map(\.bucket).max()!, columns: refs,
-                    zones: zones(of: metric.series[seriesRange], dictionary: dictionary)))
+                    zones: zones(of: seriesRange, in: series, dictionary: dictionary)))
             }
             let entry = SegmentFooter.Metric(nameIndex: dictionary.index(of: metric.name), totals: totals, groups: groups)
             minTime = min(minTime, entry.minTime)
@@ -80,14 +75,28 @@ enum SegmentWriter {
         return groups
     }
 
-    /// A row group's zones (rule S7), keys in dictionary order.
+    /// A row group's zones (rule S7), keys in dictionary order. Strings are compared only
+    /// when a value differs from its key's current bounds.
     private static func zones(
-        of series: ArraySlice<[DimensionPair]>, dictionary: DictionaryBuilder
+        of seriesRange: Range<Int>, in table: SeriesTable, dictionary: DictionaryBuilder
     ) -> [SegmentFooter.Zone] {
-        valueRanges(of: series).map { key, range in
-            SegmentFooter.Zone(
-                key: dictionary.existingIndex(of: key), minValue: dictionary.existingIndex(of: range.low),
-                maxValue: dictionary.existingIndex(of: range.high))
+        var ranges: [Int32: (low: Int32, high: Int32)] = [:]
+        for pair in table.start[seriesRange.lowerBound]..<table.start[seriesRange.upperBound] {
+            let (key, value) = (table.keys[pair], table.values[pair])
+            guard let range = ranges[key] else {
+                ranges[key] = (value, value)
+                continue
+            }
+            if value == range.low || value == range.high { continue }
+            let string = dictionary.strings[Int(value)].utf8
+            if string.lexicographicallyPrecedes(dictionary.strings[Int(range.low)].utf8) {
+                ranges[key]!.low = value
+            } else if dictionary.strings[Int(range.high)].utf8.lexicographicallyPrecedes(string) {
+                ranges[key]!.high = value
+            }
+        }
+        return ranges.map { key, range in
+            SegmentFooter.Zone(key: Int(key), minValue: Int(range.low), maxValue: Int(range.high))
         }.sorted { $0.key < $1.key }
     }
 
@@ -109,10 +118,8 @@ enum SegmentWriter {
     /// order, without unit sketches.
     static func totals(of rows: [SegmentRow]) -> [(bucket: Int64, cell: RollupCell)] {
         var totals: [Int64: RollupCell] = [:]
-        for row in rows {
-            var cell = row.cell
-            cell.units = nil
-            totals[row.bucket, default: RollupCell()].merge(cell)
+        for index in rows.indices {
+            totals[rows[index].bucket, default: RollupCell()].mergeCountsAndValues(of: rows[index].cell)
         }
         return totals.sorted { $0.key < $1.key }.map { (bucket: $0.key, cell: $0.value) }
     }
@@ -139,22 +146,23 @@ enum SegmentWriter {
     /// The raw (uncompressed) bytes of each column of one row group, `nil` for an absent
     /// column. `rows` refer to series by their index in the metric.
     private static func columns(
-        series seriesList: ArraySlice<[DimensionPair]>, rows: ArraySlice<SegmentRow>, hasValues: Bool, hasUnits: Bool,
-        dictionary: DictionaryBuilder, content: SegmentContent
+        series seriesRange: Range<Int>, of table: SeriesTable, rows: ArraySlice<SegmentRow>, hasValues: Bool,
+        hasUnits: Bool, content: SegmentContent
     ) -> [(BlockKind, [UInt8]?)] {
         // Each series after the first of the group shares a prefix with the one before it
         // (they are sorted): only the count of shared pairs and the rest are written.
         var series = ByteWriter()
-        var previous: ArraySlice<DimensionPair> = []
-        for dimensions in seriesList {
-            let shared = zip(previous, dimensions).prefix { $0 == $1 }.count
+        var previous = 0..<0
+        for index in seriesRange {
+            let pairs = table.pairs(of: index)
+            let shared = zip(previous, pairs).prefix { table.keys[$0] == table.keys[$1] && table.values[$0] == table.values[$1] }.count
             series.writeVarint(UInt64(shared))
-            series.writeVarint(UInt64(dimensions.count - shared))
-            for pair in dimensions[shared...] {
-                series.writeVarint(UInt64(dictionary.existingIndex(of: pair.key)))
-                series.writeVarint(UInt64(dictionary.existingIndex(of: pair.value)))
+            series.writeVarint(UInt64(pairs.count - shared))
+            for pair in pairs.dropFirst(shared) {
+                series.writeVarint(UInt64(table.keys[pair]))
+                series.writeVarint(UInt64(table.values[pair]))
             }
-            previous = dimensions[...]
+            previous = pairs
         }
         var runs = ByteWriter()
         var runStart = rows.startIndex
@@ -165,26 +173,25 @@ enum SegmentWriter {
         }
         var buckets = ByteWriter(), counts = ByteWriter(), valueCounts = ByteWriter()
         var sums = ByteWriter(), minimums = ByteWriter(), maximums = ByteWriter(), sketches = ByteWriter()
-        for row in rows {
-            buckets.writeVarint(UInt64((row.bucket - content.partitionStart) / content.bucketMilliseconds))
-            counts.writeVarint(row.cell.count)
+        var serialized: [UInt8] = []  // one row's sketch; reused
+        // Rows are read in place (indices, not copies): a copy would retain each sketch's storage.
+        for index in rows.indices {
+            buckets.writeVarint(UInt64((rows[index].bucket - content.partitionStart) / content.bucketMilliseconds))
+            counts.writeVarint(rows[index].cell.count)
             if hasValues {
-                valueCounts.writeVarint(row.cell.valueCount)
-                let empty = row.cell.valueCount == 0
-                sums.writeDouble(empty ? 0 : row.cell.sum)
-                sums.writeDouble(empty ? 0 : row.cell.sumLow)
-                minimums.writeDouble(empty ? 0 : row.cell.min)
-                maximums.writeDouble(empty ? 0 : row.cell.max)
+                let cell = (rows[index].cell.valueCount, rows[index].cell.sum, rows[index].cell.sumLow, rows[index].cell.min, rows[index].cell.max)
+                valueCounts.writeVarint(cell.0)
+                let empty = cell.0 == 0
+                sums.writeDouble(empty ? 0 : cell.1)
+                sums.writeDouble(empty ? 0 : cell.2)
+                minimums.writeDouble(empty ? 0 : cell.3)
+                maximums.writeDouble(empty ? 0 : cell.4)
             }
             if hasUnits {
-                if let sketch = row.cell.units {
-                    var encoded: [UInt8] = []
-                    sketch.serialize(into: &encoded)
-                    sketches.writeVarint(UInt64(encoded.count))
-                    sketches.writeBytes(encoded)
-                } else {
-                    sketches.writeVarint(0)
-                }
+                serialized.removeAll(keepingCapacity: true)
+                rows[index].cell.units?.serialize(into: &serialized)
+                sketches.writeVarint(UInt64(serialized.count))
+                sketches.writeBytes(serialized)
             }
         }
         return [
@@ -209,7 +216,29 @@ struct DictionaryBuilder {
         return strings.count - 1
     }
 
-    func existingIndex(of string: String) -> Int { indices[string]! }
+    /// A metric's series as dictionary indices, adding their strings. A series' leading pairs
+    /// shared with the series before it (sorted series share prefixes) are not looked up again.
+    mutating func indices(of series: [[DimensionPair]]) -> SeriesTable {
+        var table = SeriesTable()
+        table.start.reserveCapacity(series.count + 1)
+        var previous: ArraySlice<DimensionPair> = []
+        var previousStart = 0
+        for dimensions in series {
+            let shared = zip(previous, dimensions).prefix { $0 == $1 }.count
+            let start = table.keys.count
+            for offset in 0..<shared {
+                table.keys.append(table.keys[previousStart + offset])
+                table.values.append(table.values[previousStart + offset])
+            }
+            for pair in dimensions[shared...] {
+                table.keys.append(Int32(index(of: pair.key)))
+                table.values.append(Int32(index(of: pair.value)))
+            }
+            table.start.append(table.keys.count)
+            (previous, previousStart) = (dimensions[...], start)
+        }
+        return table
+    }
 
     func encode() -> [UInt8] {
         var writer = ByteWriter()
