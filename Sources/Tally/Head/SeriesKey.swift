@@ -11,6 +11,11 @@ struct SeriesKey {
     /// One dimension pair as a single word; sorting packed pairs orders them by key id.
     @inline(__always)
     static func pack(key: UInt32, value: UInt32) -> UInt64 { UInt64(key) << 32 | UInt64(value) }
+
+    @inline(__always)
+    static func unpack(_ pair: UInt64) -> (key: UInt32, value: UInt32) {
+        (UInt32(truncatingIfNeeded: pair >> 32), UInt32(truncatingIfNeeded: pair))
+    }
 }
 
 /// A cell's address inside one metric: its series and the start of its bucket.

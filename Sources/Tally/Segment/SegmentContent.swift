@@ -53,12 +53,8 @@ extension Head {
         var partitions: [Int64: [MetricContent]] = [:]
         for metricID in metrics.keys.sorted(by: { strings[$0] < strings[$1] }) {
             let rollup = metrics[metricID]!
-            // Each series as rank pairs sorted by key rank, then the series in that order.
-            let rankedSeries: [[Int32]] = rollup.series.map { key in
-                (0..<key.pairCount).map { (rank[Int(key.key(at: $0))], rank[Int(key.value(at: $0))]) }
-                    .sorted { $0.0 < $1.0 }.flatMap { [$0.0, $0.1] }
-            }
-            let order = rankedSeries.indices.sorted { rankedSeries[$0].lexicographicallyPrecedes(rankedSeries[$1]) }
+            let ranked = RankedSeries(rollup.series, rank: rank)
+            let order = (0..<ranked.count).sorted { ranked.precedes($0, $1) }
             var position = [Int](repeating: 0, count: order.count)
             for (index, series) in order.enumerated() { position[series] = index }
             var rowsByPartition: [Int64: [(position: Int, bucket: Int64, cell: Int)]] = [:]
@@ -74,10 +70,11 @@ extension Head {
                 var lastPosition = -1
                 for row in rows {
                     if row.position != lastPosition {
-                        let key = rollup.series[order[row.position]]
-                        series.append((0..<key.pairCount).map {
-                            DimensionPair(key: strings[key.key(at: $0)], value: strings[key.value(at: $0)])
-                        }.sorted())
+                        // Pairs in key rank order are in key string order: sorted, as S3 wants.
+                        series.append(ranked.pairs(of: order[row.position]).map { packed in
+                            let (key, value) = SeriesKey.unpack(packed)
+                            return DimensionPair(key: strings[key], value: strings[value])
+                        })
                         lastPosition = row.position
                     }
                     segmentRows.append(SegmentRow(series: series.count - 1, bucket: row.bucket, cell: rollup.cells[row.cell]))
@@ -89,5 +86,50 @@ extension Head {
         return partitions.keys.sorted().map { start in
             SegmentContent(partitionStart: start, bucketMilliseconds: bucketMilliseconds, metrics: partitions[start]!)
         }
+    }
+}
+
+/// A metric's series with each string replaced by its rank (its position in string order) and
+/// each series' pairs sorted by key rank, stored flat: ordering series compares integers, and
+/// no array is allocated per series.
+private struct RankedSeries {
+    /// Series `s` has pairs `start[s]..<start[s + 1]`.
+    private var start: [Int] = [0]
+    /// Per pair, key rank then value rank.
+    private var ranks: [Int32] = []
+    /// Per pair, its packed string ids (``SeriesKey/pack(key:value:)``).
+    private var packed: [UInt64] = []
+
+    init(_ series: SeriesIndex, rank: [Int32]) {
+        start.reserveCapacity(series.count + 1)
+        for key in series {
+            let first = packed.count
+            for i in 0..<key.pairCount {
+                let pair = (rank[Int(key.key(at: i))], rank[Int(key.value(at: i))])
+                var slot = packed.count - first  // insertion sort by key rank: a handful of pairs
+                packed.append(0)
+                ranks.append(contentsOf: [0, 0])
+                while slot > 0 && ranks[2 * (first + slot - 1)] > pair.0 {
+                    packed[first + slot] = packed[first + slot - 1]
+                    ranks[2 * (first + slot)] = ranks[2 * (first + slot - 1)]
+                    ranks[2 * (first + slot) + 1] = ranks[2 * (first + slot - 1) + 1]
+                    slot -= 1
+                }
+                packed[first + slot] = SeriesKey.pack(key: key.key(at: i), value: key.value(at: i))
+                (ranks[2 * (first + slot)], ranks[2 * (first + slot) + 1]) = pair
+            }
+            start.append(packed.count)
+        }
+    }
+
+    var count: Int { start.count - 1 }
+
+    /// Series `s`'s pairs as packed string ids, in key rank order.
+    func pairs(of s: Int) -> ArraySlice<UInt64> { packed[start[s]..<start[s + 1]] }
+
+    /// Whether series `a` comes before series `b`: their (key rank, value rank) lists compared
+    /// lexicographically, a proper prefix first.
+    func precedes(_ a: Int, _ b: Int) -> Bool {
+        ranks[2 * start[a]..<2 * start[a + 1]].lexicographicallyPrecedes(ranks[2 * start[b]..<2 * start[b + 1]])
     }
 }
