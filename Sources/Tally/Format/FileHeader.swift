@@ -2,7 +2,9 @@
 /// Written once when the database is created, never modified (format-spec.md, "File header").
 struct FileHeader: Equatable {
     static let magic: [UInt8] = Array("TALLYDB\0".utf8)
-    static let formatVersion: UInt32 = 1
+    /// 2 since segment footers version 3 and experiment state blocks version 2 (session 4);
+    /// a version 1 file holds blocks this build does not read, so it is refused up front.
+    static let formatVersion: UInt32 = 2
     static let size = 4096
     /// Cap on each stored name (exposure metric, experiment and variant dimensions).
     static let maxNameBytes = 64

@@ -104,7 +104,13 @@ extension Tally {
                 throw lineError
             }
             guard let pending = parsed.pending, let prepared = parsed.prepared else { continue }
-            let lsn = try append(pending, batchID: parsed.batchID, prepared: prepared, summary: &summary, path: path, options: options)
+            let lsn: UInt64
+            do {
+                lsn = try append(pending, batchID: parsed.batchID, prepared: prepared, summary: &summary, path: path, options: options)
+            } catch let lineError as ImportLineError {
+                try confirm()  // the batches its summary counts are stored
+                throw lineError
+            }
             try confirm()
             engine.startSync(upTo: lsn)
             try engine.flushIfNeeded()

@@ -130,6 +130,26 @@ import TallyTesting
         #expect(try durableEvents() == UInt64(lines))
     }
 
+    /// An invalid event stops the import with a summary; the batches that summary counts are
+    /// durable when the error is thrown, though the last one's sync was still running.
+    @Test func anInvalidEventStopsWithEveryCountedBatchDurable() throws {
+        let directory = TestDirectory()
+        let input = directory.file("events.ndjson")
+        var lines = String(decoding: NDJSONImporterTests.writeWorkload(input, events: 2_000), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let dimensions = (0..<17).map { "\"k\($0)\":\"v\"" }.joined(separator: ",")
+        lines[1_450] = "{\"ts\":1790812800000,\"metric\":\"m\",\"dims\":{\(dimensions)}}"  // 17 dimensions
+        _ = FileManager.default.createFile(atPath: input, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+        let fileSystem = SimulatedFileSystem()
+        let db = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem))
+        var options = ImportOptions()
+        options.batchSize = 200
+        let error = #expect(throws: ImportLineError.self) { try db.importNDJSON(fromPath: input, options: options) }
+        #expect(error?.line == 1_451 && error?.summary?.events == 1_400)
+        let survivor = try Tally.open(at: Fixtures.path, options: Fixtures.options(fileSystem.powerLossSnapshot(.dropUnsynced)))
+        #expect(try survivor.info().eventsIngested == 1_400)
+    }
+
     @Test func aFailedCommitStopsTheReaderAndClosesTheInput() throws {
         let directory = TestDirectory()
         let input = directory.file("events.ndjson")
