@@ -32,7 +32,8 @@ import Testing
     /// FuzzExperimentState: a block naming an experiment with no variants loaded, and the
     /// variant report then indexed an empty list (X4).
     @Test func anExperimentWithoutVariantsDoesNotDecode() throws {
-        let input = Self.bytes("bgABAAAAAQEAAAABAAAA")
+        var input = Self.bytes("bgABAAAAAQEAAAABAAAA")
+        input[2] = UInt8(ExperimentState.codecVersion)  // found at version 1; the block is otherwise as found
         FuzzEntryPoints.experimentState(input)
         var state = ExperimentState(exposureMetric: "exposure", experimentDimension: "experiment", variantDimension: "variant")
         let loaded = state.load(Array(input.dropFirst(2)))

@@ -84,7 +84,7 @@ struct ForgedDatabase {
     ) {
         let partition = TimeGrid.floor(Fixtures.start, width: Granularity.day.milliseconds)
         var blocks: [(BlockKind, [UInt8])] = [
-            (.series, Self.frame(Self.varints([1, 1, 2]), kind: .series)),
+            (.series, Self.frame(Self.varints([0, 1, 1, 2]), kind: .series)),  // shares 0 pairs, 1 more: (1, 2)
             (.seriesRuns, Self.frame(Self.varints([1]), kind: .seriesRuns)),
             (.buckets, Self.frame(Self.varints([0]), kind: .buckets)),
             (.counts, Self.frame(Self.varints([1]), kind: .counts)),
