@@ -237,8 +237,8 @@ extension ExperimentState {
     }
 }
 
-/// The assignments section's columns (format-spec.md 7b), in their order on disk: each is
-/// preceded in the block by its byte length, so a reader walks all of them side by side.
+/// The assignments section's columns (format-spec.md 7b), in their order on disk. The block
+/// gives every column's byte length before the columns, so a reader walks them side by side.
 struct AssignmentColumns {
     var updatedIndices = ByteWriter(capacity: 0)
     var units = ByteWriter(capacity: 0)

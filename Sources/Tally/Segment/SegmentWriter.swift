@@ -179,13 +179,13 @@ enum SegmentWriter {
             buckets.writeVarint(UInt64((rows[index].bucket - content.partitionStart) / content.bucketMilliseconds))
             counts.writeVarint(rows[index].cell.count)
             if hasValues {
-                let cell = (rows[index].cell.valueCount, rows[index].cell.sum, rows[index].cell.sumLow, rows[index].cell.min, rows[index].cell.max)
-                valueCounts.writeVarint(cell.0)
-                let empty = cell.0 == 0
-                sums.writeDouble(empty ? 0 : cell.1)
-                sums.writeDouble(empty ? 0 : cell.2)
-                minimums.writeDouble(empty ? 0 : cell.3)
-                maximums.writeDouble(empty ? 0 : cell.4)
+                let valueCount = rows[index].cell.valueCount
+                valueCounts.writeVarint(valueCount)
+                let empty = valueCount == 0
+                sums.writeDouble(empty ? 0 : rows[index].cell.sum)
+                sums.writeDouble(empty ? 0 : rows[index].cell.sumLow)
+                minimums.writeDouble(empty ? 0 : rows[index].cell.min)
+                maximums.writeDouble(empty ? 0 : rows[index].cell.max)
             }
             if hasUnits {
                 serialized.removeAll(keepingCapacity: true)
