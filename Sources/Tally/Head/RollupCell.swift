@@ -68,13 +68,11 @@ struct RollupCell: Equatable {
         }
     }
 
-    /// ``merge(_:)`` without the unit sketch (segment totals, rule S8): `other`'s sketch is
-    /// neither copied nor merged.
-    mutating func mergeCountsAndValues(of other: borrowing RollupCell) {
-        count += other.count
-        if other.valueCount > 0 {
-            mergeValues(count: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min, max: other.max)
-        }
+    /// ``merge(_:)`` of a cell given by its fields, without its unit sketch (segment totals,
+    /// rule S8).
+    mutating func mergeCountsAndValues(count: UInt64, valueCount: UInt64, sum: Double, sumLow: Double, min: Double, max: Double) {
+        self.count += count
+        if valueCount > 0 { mergeValues(count: valueCount, sum: sum, sumLow: sumLow, min: min, max: max) }
     }
 
     /// Merges the values of a cell with `count` (> 0) values, their double-double sum and extremes.

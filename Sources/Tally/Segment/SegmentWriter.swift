@@ -118,8 +118,15 @@ enum SegmentWriter {
     /// order, without unit sketches.
     static func totals(of rows: [SegmentRow]) -> [(bucket: Int64, cell: RollupCell)] {
         var totals: [Int64: RollupCell] = [:]
-        for index in rows.indices {
-            totals[rows[index].bucket, default: RollupCell()].mergeCountsAndValues(of: rows[index].cell)
+        // Fields read through a pointer, as in `columns`: no row is copied (perf shows none).
+        rows.withUnsafeBufferPointer { rows in
+            guard let first = rows.baseAddress else { return }
+            for row in (0..<rows.count).lazy.map({ first + $0 }) {
+                let cell = row.pointee.cell
+                totals[row.pointee.bucket, default: RollupCell()].mergeCountsAndValues(
+                    count: cell.count, valueCount: cell.valueCount, sum: cell.sum, sumLow: cell.sumLow, min: cell.min,
+                    max: cell.max)
+            }
         }
         return totals.sorted { $0.key < $1.key }.map { (bucket: $0.key, cell: $0.value) }
     }
@@ -174,24 +181,28 @@ enum SegmentWriter {
         var buckets = ByteWriter(), counts = ByteWriter(), valueCounts = ByteWriter()
         var sums = ByteWriter(), minimums = ByteWriter(), maximums = ByteWriter(), sketches = ByteWriter()
         var serialized: [UInt8] = []  // one row's sketch; reused
-        // Rows are read in place (indices, not copies): a copy would retain each sketch's storage.
-        for index in rows.indices {
-            buckets.writeVarint(UInt64((rows[index].bucket - content.partitionStart) / content.bucketMilliseconds))
-            counts.writeVarint(rows[index].cell.count)
-            if hasValues {
-                let valueCount = rows[index].cell.valueCount
-                valueCounts.writeVarint(valueCount)
-                let empty = valueCount == 0
-                sums.writeDouble(empty ? 0 : rows[index].cell.sum)
-                sums.writeDouble(empty ? 0 : rows[index].cell.sumLow)
-                minimums.writeDouble(empty ? 0 : rows[index].cell.min)
-                maximums.writeDouble(empty ? 0 : rows[index].cell.max)
-            }
-            if hasUnits {
-                serialized.removeAll(keepingCapacity: true)
-                rows[index].cell.units?.serialize(into: &serialized)
-                sketches.writeVarint(UInt64(serialized.count))
-                sketches.writeBytes(serialized)
+        // Rows are read field by field through a pointer: reading an element of the array (even
+        // one field of it) copied the whole row, retaining its sketch's storage (perf).
+        rows.withUnsafeBufferPointer { rows in
+            guard let first = rows.baseAddress else { return }
+            for row in (0..<rows.count).lazy.map({ first + $0 }) {
+                buckets.writeVarint(UInt64((row.pointee.bucket - content.partitionStart) / content.bucketMilliseconds))
+                counts.writeVarint(row.pointee.cell.count)
+                if hasValues {
+                    let valueCount = row.pointee.cell.valueCount
+                    valueCounts.writeVarint(valueCount)
+                    let empty = valueCount == 0
+                    sums.writeDouble(empty ? 0 : row.pointee.cell.sum)
+                    sums.writeDouble(empty ? 0 : row.pointee.cell.sumLow)
+                    minimums.writeDouble(empty ? 0 : row.pointee.cell.min)
+                    maximums.writeDouble(empty ? 0 : row.pointee.cell.max)
+                }
+                if hasUnits {
+                    serialized.removeAll(keepingCapacity: true)
+                    row.pointee.cell.units?.serialize(into: &serialized)
+                    sketches.writeVarint(UInt64(serialized.count))
+                    sketches.writeBytes(serialized)
+                }
             }
         }
         return [
