@@ -23,7 +23,7 @@ import TallyWorkload
 //   tally-bench info DB
 //       Events, rollup rows, series and bytes per metric and in all: how much the rollup
 //       condenses the stream, which decides the cost of flushes and queries.
-//   tally-bench query DB --q3-from MS [--repeat N]
+//   tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4]
 //       Opens DB once and runs q1-q4 in process: one cold run, then N timed warm runs.
 //       Prints JSON: the answers, the cold time and the warm median in seconds.
 
@@ -32,7 +32,7 @@ func usage() -> Never {
         usage: tally-bench generate --events N [--seed S] [--days D] [--out FILE]
                tally-bench check [--events N] [--seed S]
                tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
-               tally-bench query DB --q3-from MS [--repeat N]
+               tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4]
                tally-bench info DB
                tally-bench compact DB
                tally-bench crash-copy DB [--events N] [--seed S]
@@ -144,7 +144,9 @@ func query() throws {
     let db = try Tally.open(at: positional[0], options: { var o = Options(); o.readOnly = true; return o }())
     let openSeconds = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e9
     var report: [String: Any] = ["open_s": openSeconds]
+    let only = flags["only"].map { Set($0.split(separator: ",").map(String.init)) }
     func measure(_ name: String, _ run: () throws -> Any) throws {
+        if let only, !only.contains(name) { return }
         var times: [Double] = []
         var answer: Any = []
         for _ in 0...repeats {

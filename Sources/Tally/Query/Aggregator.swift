@@ -103,11 +103,11 @@ struct Aggregator {
 
 /// One source's partial result by (local group, slot). Rows of a series come sorted by bucket,
 /// so a group's next row usually falls in the slot of its last one: each group's last slot is
-/// checked before hashing (for ``Every/total``, always a hit).
+/// checked before the index (for ``Every/total``, always a hit).
 struct LocalAccumulator {
     private(set) var keys: [Aggregator.LocalKey] = []
     private(set) var cells: [RollupCell] = []
-    private var index: [Aggregator.LocalKey: Int] = [:]
+    private var index = LocalCellIndex()
     /// By local group (numbered from 0): the slot it last added to and that slot's cell.
     private var lastSlotOfGroup: [(slot: Int64, cell: Int)] = []
 
@@ -137,11 +137,11 @@ struct LocalAccumulator {
             return lastSlotOfGroup[key.group].cell
         }
         let found: Int
-        if let existing = index[key] {
+        if let existing = index.cell(group: key.group, slot: key.slot) {
             found = existing
         } else {
             found = cells.count
-            index[key] = found
+            index.insert(group: key.group, slot: key.slot, cell: found)
             keys.append(key)
             cells.append(start(key))
         }
