@@ -59,10 +59,9 @@ struct RollupCell: Equatable {
     }
 
     mutating func merge(_ other: RollupCell) {
-        count += other.count
-        if other.valueCount > 0 {
-            mergeValues(count: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min, max: other.max)
-        }
+        mergeCountsAndValues(
+            count: other.count, valueCount: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min,
+            max: other.max)
         if let sketch = other.units {
             if units == nil { units = sketch } else { units!.merge(sketch) }
         }
@@ -70,6 +69,7 @@ struct RollupCell: Equatable {
 
     /// ``merge(_:)`` of a cell given by its fields, without its unit sketch (segment totals,
     /// rule S8).
+    @inline(__always)
     mutating func mergeCountsAndValues(count: UInt64, valueCount: UInt64, sum: Double, sumLow: Double, min: Double, max: Double) {
         self.count += count
         if valueCount > 0 { mergeValues(count: valueCount, sum: sum, sumLow: sumLow, min: min, max: max) }

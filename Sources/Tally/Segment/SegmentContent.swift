@@ -108,7 +108,8 @@ private struct RankedSeries {
                 let pair = (rank[Int(key.key(at: i))], rank[Int(key.value(at: i))])
                 var slot = packed.count - first  // insertion sort by key rank: a handful of pairs
                 packed.append(0)
-                ranks.append(contentsOf: [0, 0])
+                ranks.append(0)
+                ranks.append(0)
                 while slot > 0 && ranks[2 * (first + slot - 1)] > pair.0 {
                     packed[first + slot] = packed[first + slot - 1]
                     ranks[2 * (first + slot)] = ranks[2 * (first + slot - 1)]
