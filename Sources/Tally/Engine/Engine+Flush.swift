@@ -41,6 +41,7 @@ extension Engine {
         guard !head.isEmpty || wal != nil else { return }
         var newCatalog = catalog
         var offset = superblock.committedEnd
+        head.normalizeSketches()
         // Rule T2: cells of partitions at or below the retention horizon are never written.
         for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds)
         where content.partitionStart + partitionMilliseconds > newCatalog.retentionHorizon {

@@ -87,12 +87,14 @@ extension Engine {
         var grouping = LocalGrouping()
         var local = LocalAccumulator()
         var zones = ZoneFilter(query: query, index: names.index)
+        var sketchEntries = LazySketchEntries()
         for (groupIndex, rowGroup) in metric.groups.enumerated()
         where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
             && zones.admits(rowGroup, dictionary: names.dictionary) {
             let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
             try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
-                     names: names, grouping: &grouping, into: &local, aggregator: &aggregator)
+                     names: names, sketchEntries: &sketchEntries, grouping: &grouping, into: &local,
+                     aggregator: &aggregator)
         }
         aggregator.merge(local, groupValues: grouping.strings { names.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
     }
@@ -123,8 +125,9 @@ extension Engine {
     /// instead of a sparse one per segment that is sorted and merged entry by entry.
     private func scan(
         _ rowGroup: SegmentFooter.RowGroup, at key: ColumnCache.Key, of segment: SegmentInfo, reader: SegmentReader,
-        footer: SegmentFooter, matcher: SeriesMatcher, names: CachedSegment.Names, grouping: inout LocalGrouping,
-        into local: inout LocalAccumulator, aggregator: inout Aggregator
+        footer: SegmentFooter, matcher: SeriesMatcher, names: CachedSegment.Names,
+        sketchEntries: inout LazySketchEntries, grouping: inout LocalGrouping, into local: inout LocalAccumulator,
+        aggregator: inout Aggregator
     ) throws {
         var columns: SegmentReader.Columns = []
         let measures = aggregator.query.measures
@@ -137,7 +140,8 @@ extension Engine {
         if let cached = columnCache.withLock({ $0.columns(for: key) }) {
             data = cached
         } else {
-            data = try reader.readColumns(rowGroup, footer: footer, columns: columns)
+            let table = columns.contains(.sketches) ? try sketchEntries.table(reader: reader, footer: footer) : nil
+            data = try reader.readColumns(rowGroup, footer: footer, columns: columns, sketchEntries: table)
             columnCache.withLock { $0.insert(data, for: key) }
         }
         // `local` passed, not captured: a captured var used from the closures below would be
@@ -146,29 +150,29 @@ extension Engine {
         // `data` passed, not captured: a capture is copied (each of its arrays retained) per call.
         func accumulate(
             rows: Range<Int>, group: Int, of data: borrowing SegmentReader.MetricColumns, into local: inout LocalAccumulator
-        ) throws {
+        ) {
             for r in rows where aggregator.includes(bucket: data.buckets[r]) {
                 let slot = aggregator.slot(of: data.buckets[r], width: width)
-                try local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot)) { key in
+                local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot)) { key in
                     let values = grouping.values(of: key.group) { names.dictionary[$0] }
                     return aggregator.takeCell(at: Aggregator.GroupKey(slot: key.slot, values: values))
                 }
             }
         }
         if matcher.matchesAllIntoOneGroup {
-            try accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), of: data, into: &local)
+            accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), of: data, into: &local)
             return
         }
         var row = 0
         var groupValues: [Int32] = []
         // Buffers, not arrays: slicing an array per series retains it.
-        try data.series.keys.withUnsafeBufferPointer { keys in
-            try data.series.values.withUnsafeBufferPointer { values in
+        data.series.keys.withUnsafeBufferPointer { keys in
+            data.series.values.withUnsafeBufferPointer { values in
                 for (seriesIndex, run) in data.seriesRuns.enumerated() {
                     defer { row += run }
                     let pairs = data.series.pairs(of: seriesIndex)
                     guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
-                    try accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), of: data, into: &local)
+                    accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), of: data, into: &local)
                 }
             }
         }
@@ -199,6 +203,19 @@ extension Engine {
             cache[segment.id] = entry
         }
         return entry
+    }
+}
+
+/// A segment's sketch entry table, read when a scan first decodes a sketch column of the
+/// segment (not kept across queries: decoded columns are, in the column cache).
+struct LazySketchEntries {
+    private var loaded: SketchEntryTable??
+
+    mutating func table(reader: SegmentReader, footer: SegmentFooter) throws -> SketchEntryTable? {
+        if let loaded { return loaded }
+        let table = try reader.readSketchEntries(footer)
+        loaded = .some(table)
+        return table
     }
 }
 

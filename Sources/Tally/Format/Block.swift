@@ -120,4 +120,5 @@ enum BlockKind: UInt8 {
     case sketches = 12
     case experimentState = 13
     case metricTotals = 14
+    case sketchEntries = 15
 }

@@ -4,7 +4,7 @@ struct FileHeader: Equatable {
     static let magic: [UInt8] = Array("TALLYDB\0".utf8)
     /// 2 since segment footers version 3 and experiment state blocks version 2 (session 4);
     /// a version 1 file holds blocks this build does not read, so it is refused up front.
-    static let formatVersion: UInt32 = 2
+    static let formatVersion: UInt32 = 3
     static let size = 4096
     /// Cap on each stored name (exposure metric, experiment and variant dimensions).
     static let maxNameBytes = 64

@@ -124,6 +124,18 @@ struct Head {
     }
 }
 
+extension Head {
+    /// Merges every sketch's pending inserts, in place: the segment writer then reads each
+    /// sketch as it is instead of keeping a normalized copy of every row (it needs sorted keys).
+    mutating func normalizeSketches() {
+        for metric in metrics.keys {
+            metrics[metric]!.cells.withUnsafeMutableBufferPointer { cells in
+                for index in cells.indices where cells[index].units != nil { cells[index].units!.flushPending() }
+            }
+        }
+    }
+}
+
 extension MetricRollup {
     /// Adds one event of the series whose sorted packed pairs are `key`; returns the growth in
     /// approximate bytes.

@@ -117,18 +117,18 @@ struct LocalAccumulator {
         cells[cellIndex(of: key)].merge(cell)
     }
 
-    /// Merges row `row` of `columns` into the cell accumulated at `key`, its sketch still
-    /// serialized (nothing is built per row). `columns` is borrowed, not captured by a
+    /// Merges row `row` of `columns` into the cell accumulated at `key`, its sketch's keys
+    /// inserted one by one (nothing is built per row). `columns` is borrowed, not captured by a
     /// closure: a captured copy would retain each of its arrays per row.
     /// A cell met for the first time starts as `start(key)`.
     @inline(__always)
     mutating func addRow(
         _ row: Int, of columns: borrowing SegmentReader.MetricColumns, at key: Aggregator.LocalKey,
         start: (Aggregator.LocalKey) -> RollupCell
-    ) throws {
+    ) {
         let index = cellIndex(of: key, start: start)
         columns.mergeRow(row, into: &cells[index])
-        try columns.sketches?.mergeSketch(at: row, into: &cells[index].units)
+        columns.sketches?.mergeSketch(at: row, into: &cells[index].units)
     }
 
     @inline(__always)

@@ -23,9 +23,11 @@ extension SegmentFooter {
               let minTime = reader.readInt64(), let maxTime = reader.readInt64()
         else { throw corrupt("truncated") }
         let dictionary = try ref(&reader)
-        guard let stringCount = reader.readCount(max: maxStrings),
-              let metricCount = reader.readCount(max: min(maxMetrics, reader.remaining))
-        else { throw corrupt("counts out of range") }
+        guard let stringCount = reader.readCount(max: maxStrings) else { throw corrupt("counts out of range") }
+        let sketchEntries = try ref(&reader)
+        guard let metricCount = reader.readCount(max: min(maxMetrics, reader.remaining)) else {
+            throw corrupt("counts out of range")
+        }
         guard Granularity(milliseconds: bucket) != nil, minTime <= maxTime, dictionary.isPresent,
               TimeGrid.plausible.contains(partitionStart), TimeGrid.plausible.contains(minTime),
               TimeGrid.plausible.contains(maxTime)
@@ -66,10 +68,12 @@ extension SegmentFooter {
             metrics.append(Metric(nameIndex: nameIndex, totals: totals, groups: groups))
         }
         guard reader.isAtEnd, rowsSeen == rowCount else { throw corrupt("row counts do not add up") }
+        let hasSketches = metrics.contains { $0.groups.contains { $0.column(.sketches).isPresent } }
+        guard hasSketches || !sketchEntries.isPresent else { throw corrupt("a sketch entry table without sketch columns") }
         return SegmentFooter(
             partitionStart: partitionStart, bucketMilliseconds: bucket, rowCount: rowCount,
             minTime: minTime, maxTime: maxTime, dictionary: dictionary, stringCount: stringCount,
-            metrics: metrics)
+            sketchEntries: sketchEntries, metrics: metrics)
     }
 
     private static func decodeZones(

@@ -4,7 +4,7 @@
 /// dictionary, then for each metric its per-bucket totals and the column blocks of each of its
 /// row groups, then this footer as the last block.
 struct SegmentFooter: Equatable {
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     /// The column blocks of a row group, in the order the footer lists them.
     static let columnKinds: [BlockKind] = [
         .series, .seriesRuns, .buckets, .counts, .valueCounts, .sums, .minimums, .maximums, .sketches,
@@ -14,6 +14,9 @@ struct SegmentFooter: Equatable {
     /// The writer closes a row group at the first series boundary at or past this many rows, so
     /// a group has at most this many series; a reader refuses more (format-spec.md, row groups).
     static let rowsPerGroup = 512
+    /// The writer also closes a row group at the first series boundary at or past this many
+    /// sparse sketch keys (see ``SketchColumn/maxKeys``).
+    static let sketchKeysPerGroup = 1 << 24
 
     struct BlockRef: Equatable {
         /// Offset from the segment's first byte; length of the framed block. Length 0: absent.
@@ -70,6 +73,8 @@ struct SegmentFooter: Equatable {
     var maxTime: Int64
     var dictionary: BlockRef
     var stringCount: Int
+    /// The ``SketchEntryTable`` block; absent when no row has a sparse sketch (and only then).
+    var sketchEntries: BlockRef
     var metrics: [Metric]
 
     func encode() -> [UInt8] {
@@ -82,6 +87,7 @@ struct SegmentFooter: Equatable {
         writer.writeInt64(maxTime)
         writer.writeRef(dictionary)
         writer.writeVarint(UInt64(stringCount))
+        writer.writeRef(sketchEntries)
         writer.writeVarint(UInt64(metrics.count))
         for metric in metrics {
             writer.writeVarint(UInt64(metric.nameIndex))

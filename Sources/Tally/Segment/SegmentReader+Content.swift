@@ -6,11 +6,12 @@ extension SegmentReader {
     func readContent() throws -> SegmentContent {
         let footer = try readFooter()
         let dictionary = try readDictionary(footer)
+        let sketchEntries = try readSketchEntries(footer)
         var metrics: [MetricContent] = []
         for metric in footer.metrics {
             var content = MetricContent(name: dictionary[metric.nameIndex], series: [], rows: [])
             for group in metric.groups {
-                let columns = try readColumns(group, footer: footer, columns: .all)  // checks counts before reserving
+                let columns = try readColumns(group, footer: footer, columns: .all, sketchEntries: sketchEntries)  // checks counts before reserving
                 content.rows.reserveCapacity(content.rows.count + group.rowCount)
                 let firstSeries = content.series.count
                 for index in 0..<columns.series.count {
@@ -28,7 +29,7 @@ extension SegmentReader {
                 for (seriesIndex, run) in columns.seriesRuns.enumerated() {
                     for _ in 0..<run {
                         content.rows.append(SegmentRow(
-                            series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: try columns.cell(at: row)))
+                            series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: columns.cell(at: row)))
                         row += 1
                     }
                 }

@@ -33,9 +33,8 @@ struct SegmentReader {
         /// Present when sketches were requested and the metric has units.
         var sketches: SketchColumn?
 
-        /// Row `row` as a cell, with the columns that were decoded. Throws when the row's
-        /// sketch is malformed.
-        func cell(at row: Int) throws -> RollupCell {
+        /// Row `row` as a cell, with the columns that were decoded.
+        func cell(at row: Int) -> RollupCell {
             var cell = RollupCell()
             cell.count = counts[row]
             if let valueCounts, valueCounts[row] > 0 {
@@ -45,7 +44,7 @@ struct SegmentReader {
                 cell.min = minimums![row]
                 cell.max = maximums![row]
             }
-            cell.units = try sketches?.sketch(at: row)
+            cell.units = sketches?.sketch(at: row)
             return cell
         }
 
@@ -104,8 +103,20 @@ struct SegmentReader {
         return strings
     }
 
+    /// The segment's sketch entry table; nil when it has none.
+    func readSketchEntries(_ footer: SegmentFooter) throws -> SketchEntryTable? {
+        guard footer.sketchEntries.isPresent else { return nil }
+        guard let table = SketchEntryTable.decode(try readBlock(footer.sketchEntries, kind: .sketchEntries)) else {
+            throw corrupt("sketch entry table is malformed", at: info.offset + footer.sketchEntries.offset)
+        }
+        return table
+    }
+
     /// Decodes one row group's columns (those in `columns`; buckets and counts always).
-    func readColumns(_ metric: SegmentFooter.RowGroup, footer: SegmentFooter, columns: Columns) throws -> MetricColumns {
+    /// `sketchEntries` is the segment's table (``readSketchEntries(_:)``), needed for sketches.
+    func readColumns(
+        _ metric: SegmentFooter.RowGroup, footer: SegmentFooter, columns: Columns, sketchEntries: SketchEntryTable?
+    ) throws -> MetricColumns {
         let rows = metric.rowCount
         func block(_ kind: BlockKind) throws -> (ByteReader, UInt64)? {
             let ref = metric.column(kind)
@@ -183,8 +194,9 @@ struct SegmentReader {
             result.maximums = try readDoubles(block(.maximums), rows)
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
-            guard let sketches = SketchColumn(sketchReader, rows: rows, malformed: corrupt("sketch is malformed", at: sketchAt))
-            else { throw corrupt("sketch column is truncated", at: sketchAt) }
+            guard let sketches = SketchColumn(sketchReader, rows: rows, table: sketchEntries) else {
+                throw corrupt("sketch column is malformed", at: sketchAt)
+            }
             result.sketches = sketches
         }
         return result

@@ -29,16 +29,25 @@ enum SegmentWriter {
             defer { output.append(contentsOf: block) }
             return SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count))
         }
-        for (metric, series) in zip(content.metrics, indexedSeries) {
+        let units = content.metrics.map(normalizedUnits(of:))
+        var allKeys: [UInt32] = []
+        for case let sketch? in units.joined() { allKeys.append(contentsOf: sketch.sparseKeys) }
+        let table = SketchEntryTable(collecting: allKeys)
+        allKeys = []
+        let lookup = table.map(SketchKeyLookup.init)
+        let sketchEntries = table.map { append($0.encode(), kind: .sketchEntries) } ?? SegmentFooter.BlockRef(offset: 0, length: 0)
+        for ((metric, series), units) in zip(zip(content.metrics, indexedSeries), units) {
             let totals = append(encodeTotals(of: metric, content: content), kind: .metricTotals)
             let hasValues = metric.rows.contains { $0.cell.valueCount > 0 }
-            let hasUnits = metric.rows.contains { $0.cell.units != nil }
+            let hasUnits = units.contains { $0 != nil }
             var groups: [SegmentFooter.RowGroup] = []
-            for (seriesRange, rowRange) in rowGroups(of: metric) {
+            for (seriesRange, rowRange) in rowGroups(of: metric, units: units) {
                 let rows = metric.rows[rowRange]
                 let refs = columns(
-                    series: seriesRange, of: series, rows: rows, hasValues: hasValues, hasUnits: hasUnits, content: content
+                    series: seriesRange, of: series, rows: rows, hasValues: hasValues, content: content
                 ).map { kind, raw in raw.map { append($0, kind: kind) } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
+                    + [hasUnits ? append(SketchColumn.encode(units[rowRange], table: lookup), kind: .sketches)
+                        : SegmentFooter.BlockRef(offset: 0, length: 0)]
                 groups.append(SegmentFooter.RowGroup(
                     rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
                     seriesCount: seriesRange.count, minTime: rows.lazy.map(\.bucket).min()!,
@@ -53,24 +62,45 @@ enum SegmentWriter {
         let footer = SegmentFooter(
             partitionStart: content.partitionStart, bucketMilliseconds: content.bucketMilliseconds,
             rowCount: content.rowCount, minTime: minTime, maxTime: maxTime, dictionary: dictionaryRef,
-            stringCount: dictionary.strings.count, metrics: footerMetrics)
+            stringCount: dictionary.strings.count, sketchEntries: sketchEntries, metrics: footerMetrics)
         let footerOffset = output.count
         output.append(contentsOf: Block.encode(footer.encode(), kind: .segmentFooter))
         return Encoded(bytes: output, footerOffset: footerOffset, footer: footer, rawBytes: rawBytes)
     }
 
+    /// Each row's unit sketch with its pending inserts merged, nil for a row without units
+    /// (or with an empty sketch): what the sketch column and the entry table are built from.
+    private static func normalizedUnits(of metric: MetricContent) -> [HyperLogLog?] {
+        // Read through a pointer: reading a row copies it (see `columns`).
+        metric.rows.withUnsafeBufferPointer { rows in
+            rows.indices.map { row in
+                guard let units = rows.baseAddress![row].cell.units?.normalized(),
+                      !(units.registers.isEmpty && units.sparseKeys.isEmpty)
+                else { return nil }
+                return units
+            }
+        }
+    }
+
     /// Splits a metric's rows into row groups of whole series: each closes at the first series
-    /// boundary at or past ``SegmentFooter/rowsPerGroup`` rows. Returns series and row ranges.
-    private static func rowGroups(of metric: MetricContent) -> [(series: Range<Int>, rows: Range<Int>)] {
+    /// boundary at or past ``SegmentFooter/rowsPerGroup`` rows or
+    /// ``SegmentFooter/sketchKeysPerGroup`` sparse keys. Returns series and row ranges.
+    private static func rowGroups(
+        of metric: MetricContent, units: [HyperLogLog?]
+    ) -> [(series: Range<Int>, rows: Range<Int>)] {
         var groups: [(series: Range<Int>, rows: Range<Int>)] = []
-        var firstSeries = 0, firstRow = 0
-        for index in 1...metric.rows.count
-        where index == metric.rows.count
-            || (metric.rows[index].series != metric.rows[index - 1].series && index - firstRow >= SegmentFooter.rowsPerGroup) {
+        var firstSeries = 0, firstRow = 0, keys = 0
+        for index in 1...metric.rows.count {
+            keys += units[index - 1]?.sparseKeys.count ?? 0
+            guard index == metric.rows.count
+                || (metric.rows[index].series != metric.rows[index - 1].series
+                    && (index - firstRow >= SegmentFooter.rowsPerGroup || keys >= SegmentFooter.sketchKeysPerGroup))
+            else { continue }
             let lastSeries = metric.rows[index - 1].series
             groups.append((firstSeries..<lastSeries + 1, firstRow..<index))
             firstSeries = lastSeries + 1
             firstRow = index
+            keys = 0
         }
         return groups
     }
@@ -150,11 +180,12 @@ enum SegmentWriter {
         return writer.bytes
     }
 
-    /// The raw (uncompressed) bytes of each column of one row group, `nil` for an absent
-    /// column. `rows` refer to series by their index in the metric.
+    /// The raw (uncompressed) bytes of each column of one row group but the sketches
+    /// (``SketchColumn/encode(_:table:)``), `nil` for an absent column. `rows` refer to series by
+    /// their index in the metric.
     private static func columns(
         series seriesRange: Range<Int>, of table: SeriesTable, rows: ArraySlice<SegmentRow>, hasValues: Bool,
-        hasUnits: Bool, content: SegmentContent
+        content: SegmentContent
     ) -> [(BlockKind, [UInt8]?)] {
         // Each series after the first of the group shares a prefix with the one before it
         // (they are sorted): only the count of shared pairs and the rest are written.
@@ -179,8 +210,7 @@ enum SegmentWriter {
             runStart = index
         }
         var buckets = ByteWriter(), counts = ByteWriter(), valueCounts = ByteWriter()
-        var sums = ByteWriter(), minimums = ByteWriter(), maximums = ByteWriter(), sketches = ByteWriter()
-        var serialized: [UInt8] = []  // one row's sketch; reused
+        var sums = ByteWriter(), minimums = ByteWriter(), maximums = ByteWriter()
         // Rows are read field by field through a pointer: reading an element of the array (even
         // one field of it) copied the whole row, retaining its sketch's storage (perf).
         rows.withUnsafeBufferPointer { rows in
@@ -197,19 +227,13 @@ enum SegmentWriter {
                     minimums.writeDouble(empty ? 0 : row.pointee.cell.min)
                     maximums.writeDouble(empty ? 0 : row.pointee.cell.max)
                 }
-                if hasUnits {
-                    serialized.removeAll(keepingCapacity: true)
-                    row.pointee.cell.units?.serialize(into: &serialized)
-                    sketches.writeVarint(UInt64(serialized.count))
-                    sketches.writeBytes(serialized)
-                }
             }
         }
         return [
             (.series, series.bytes), (.seriesRuns, runs.bytes), (.buckets, buckets.bytes),
             (.counts, counts.bytes), (.valueCounts, hasValues ? valueCounts.bytes : nil),
             (.sums, hasValues ? sums.bytes : nil), (.minimums, hasValues ? minimums.bytes : nil),
-            (.maximums, hasValues ? maximums.bytes : nil), (.sketches, hasUnits ? sketches.bytes : nil),
+            (.maximums, hasValues ? maximums.bytes : nil),
         ]
     }
 }

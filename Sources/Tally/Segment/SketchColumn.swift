@@ -1,73 +1,169 @@
-/// A metric's sketch column, kept serialized: a row's sketch is decoded, or merged straight
-/// into an accumulating one, only when it is used, so a query that merges rows allocates
-/// nothing per row. Each sketch is checked when it is used (``HyperLogLog/deserialize(_:)``'s
-/// rules), not when the column is read: rows a query skips cost nothing.
+/// A row group's sketch column (format-spec.md, "Sketch entries and the sketch column"), decoded:
+/// each row's sparse keys, resolved through the segment's ``SketchEntryTable``, or its dense
+/// registers. Decoding checks every row, so using a row cannot fail; a query merges a row's keys
+/// straight into its accumulating sketch.
 ///
-/// The block is, per row, a varint length and that many bytes: empty when the row has no units,
-/// else the serialized ``HyperLogLog`` (format-spec.md, "Distinct-count sketch").
+/// Raw block, for a group of n rows and a table of D keys:
+/// - shapes: n varints: 0 = the row has no units; s in 1…3072 = a sparse sketch of s keys;
+///   3073 = dense.
+/// - the dense rows' registers, in row order: 16384 bytes each, every byte at most 51.
+/// - the sparse rows' table positions, in row order, each row's s ascending positions as the
+///   binary interpolative code (``InterpolativeCode``) over 0..<D; then zero bits to the byte
+///   boundary, and nothing after.
 struct SketchColumn {
-    private let bytes: [UInt8]
-    /// Row `r`'s serialized sketch is `lengths[r]` bytes from `starts[r]` in `bytes`, none when
-    /// the row has no units. 6 bytes per row, not a 16-byte range: decoded columns are what the
-    /// query cache holds.
-    private let starts: [UInt32]
-    private let lengths: [UInt16]
-    /// Thrown when a row's bytes are not a valid sketch.
-    private let malformed: TallyError
+    static let denseShape = HyperLogLog.sparseEntryLimit + 1
+    /// The most keys a column decodes to (256 MiB): a reader refuses a column claiming more,
+    /// before allocating. The writer stays far below: it closes a row group at the first series
+    /// boundary at or past ``SegmentFooter/sketchKeysPerGroup`` keys, and one series has at most
+    /// 10 080 rows (minutes of a week) of at most 3072 keys.
+    static let maxKeys = 1 << 26
 
-    /// Splits `reader`'s bytes into `rows` sketches; nil when the column is truncated or has
-    /// trailing bytes.
-    init?(_ reader: ByteReader, rows: Int, malformed: TallyError) {
+    /// Row `r`'s sparse keys are `keys[starts[r]..<starts[r + 1]]`, ascending.
+    private let keys: [UInt32]
+    private let starts: [UInt32]
+    /// The dense rows' registers, by row (their key ranges are empty).
+    private let dense: [Int: [UInt8]]
+
+    /// Decodes and checks `reader`'s bytes as `rows` rows of sketches; nil when they break a
+    /// rule (a sparse row needs `table`, and holds at most its count of keys).
+    init?(_ reader: ByteReader, rows: Int, table: SketchEntryTable?) {
         var reader = reader
-        // Every row takes at least one byte: check before reserving.
+        // Every shape takes at least one byte: check before reserving.
         guard rows <= reader.remaining else { return nil }
-        // A block holds at most `Block.maxRawLength` bytes, so every start fits 32 bits; no
-        // valid sketch reaches 2^16 bytes (a dense one is 16 385), so a longer row is malformed.
-        guard reader.bytes.count <= Int(UInt32.max) else { return nil }
-        var starts: [UInt32] = []
-        var lengths: [UInt16] = []
-        starts.reserveCapacity(rows)
-        lengths.reserveCapacity(rows)
+        var shapes: [Int] = []
+        shapes.reserveCapacity(rows)
+        var keyCount = 0
+        var denseRows = 0
         for _ in 0..<rows {
-            guard let length = reader.readCount(max: min(reader.remaining, Int(UInt16.max))) else { return nil }
-            starts.append(UInt32(reader.position))
-            lengths.append(UInt16(length))
-            _ = reader.skip(length)
+            guard let shape = reader.readCount(max: Self.denseShape) else { return nil }
+            if shape == Self.denseShape {
+                denseRows += 1
+            } else if shape > 0 {
+                guard let table, shape <= table.count else { return nil }
+                keyCount += shape
+            }
+            shapes.append(shape)
         }
-        guard reader.isAtEnd else { return nil }
-        self.bytes = reader.bytes
+        guard keyCount <= Self.maxKeys, denseRows <= reader.remaining / HyperLogLog.registerCount else { return nil }
+        var dense: [Int: [UInt8]] = [:]
+        for (row, shape) in shapes.enumerated() where shape == Self.denseShape {
+            let start = reader.position
+            _ = reader.skip(HyperLogLog.registerCount)
+            let registers = Array(reader.bytes[start..<reader.position])
+            guard !registers.contains(where: { $0 > HyperLogLog.maxRegisterValue }) else { return nil }
+            dense[row] = registers
+        }
+        var starts: [UInt32] = [0]
+        starts.reserveCapacity(rows + 1)
+        var valid = true
+        let keys = [UInt32](unsafeUninitializedCapacity: keyCount) { keys, initialized in
+            reader.bytes.withUnsafeBytes { bytes in
+                var bits = BitReader(UnsafeRawBufferPointer(rebasing: bytes[reader.position..<reader.end]))
+                var next = 0
+                for shape in shapes {
+                    if shape > 0 && shape < Self.denseShape {
+                        let row = UnsafeMutableBufferPointer(rebasing: keys[next..<next + shape])
+                        guard InterpolativeCode.decode(count: shape, rangeCount: table!.count, from: &bits, into: row),
+                              Self.resolve(row, in: table!)
+                        else {
+                            valid = false
+                            break
+                        }
+                        next += shape
+                    }
+                    starts.append(UInt32(next))
+                }
+                initialized = next
+                // At most 7 padding bits, all zero.
+                let padding = bits.remainingBits
+                valid = valid && padding < 8 && bits.read(bits: padding) == 0
+            }
+        }
+        guard valid else { return nil }
+        self.keys = keys
         self.starts = starts
-        self.lengths = lengths
-        self.malformed = malformed
+        self.dense = dense
     }
 
-    /// Heap bytes held: the column's bytes and where each row's sketch lies.
-    var approximateBytes: Int { bytes.count + starts.count * 6 }
+    /// Replaces the positions in `row` by the table's keys; false when two of them share an idx′
+    /// (a sketch keeps one key per idx′, rule SK3). Positions ascend, so keys do, and keys
+    /// sharing an idx′ are neighbours.
+    private static func resolve(_ row: UnsafeMutableBufferPointer<UInt32>, in table: SketchEntryTable) -> Bool {
+        table.keys.withUnsafeBufferPointer { tableKeys in
+            var previousIndex: UInt32?
+            for i in row.indices {
+                let key = tableKeys[Int(row[i])]
+                guard key >> 7 != previousIndex else { return false }
+                previousIndex = key >> 7
+                row[i] = key
+            }
+            return true
+        }
+    }
+
+    /// Heap bytes held: the keys, the row starts and the dense registers.
+    var approximateBytes: Int { 4 * (keys.count + starts.count) + dense.count * (HyperLogLog.registerCount + 64) }
 
     /// Row `row`'s sketch; nil when the row has no units.
-    func sketch(at row: Int) throws -> HyperLogLog? {
+    func sketch(at row: Int) -> HyperLogLog? {
         let range = self.range(of: row)
-        guard !range.isEmpty else { return nil }
-        guard let sketch = bytes.withUnsafeBytes({ HyperLogLog.deserialize(UnsafeRawBufferPointer(rebasing: $0[range])) })
-        else { throw malformed }
+        var sketch = HyperLogLog()
+        if !range.isEmpty {
+            sketch.sparseKeys = Array(keys[range])
+            sketch.sortedCount = range.count
+        } else if let registers = dense[row] {
+            sketch.registers = registers
+        } else {
+            return nil
+        }
         return sketch
     }
 
-    /// Merges row `row`'s sketch, if it has one, into `units` (starting one when nil). When the
-    /// row's bytes are malformed it throws, `units` then holding part of them.
+    /// Merges row `row`'s sketch, if it has one, into `units` (starting one when nil).
     @inline(__always)
-    func mergeSketch(at row: Int, into units: inout HyperLogLog?) throws {
+    func mergeSketch(at row: Int, into units: inout HyperLogLog?) {
         let range = self.range(of: row)
-        guard !range.isEmpty else { return }
-        if units == nil { units = HyperLogLog() }
-        let merged = bytes.withUnsafeBytes { units!.merge(serialized: UnsafeRawBufferPointer(rebasing: $0[range])) }
-        guard merged else { throw malformed }
+        if !range.isEmpty {
+            if units == nil { units = HyperLogLog() }
+            keys.withUnsafeBufferPointer { keys in
+                for key in keys[range] { units!.insert(sparseKey: key) }
+            }
+        } else if !dense.isEmpty, let registers = dense[row] {
+            if units == nil { units = HyperLogLog() }
+            registers.withUnsafeBytes { units!.mergeRegisters($0) }
+        }
     }
 
-    /// Where row `row`'s sketch lies in `bytes`.
     @inline(__always)
     private func range(of row: Int) -> Range<Int> {
-        let start = Int(starts[row])
-        return start..<start + Int(lengths[row])
+        Int(starts[row])..<Int(starts[row + 1])
+    }
+
+    /// The raw column of `units` (one per row, each normalized: no pending inserts), whose
+    /// sparse keys `table` holds.
+    static func encode(_ units: ArraySlice<HyperLogLog?>, table: SketchKeyLookup?) -> [UInt8] {
+        var shapes = ByteWriter(capacity: units.count)
+        var dense: [UInt8] = []
+        var bits = BitWriter()
+        var positions: [UInt32] = []
+        for sketch in units {
+            guard let sketch else {
+                shapes.writeVarint(0)
+                continue
+            }
+            precondition(sketch.sortedCount == sketch.sparseKeys.count, "sketch not normalized")
+            if !sketch.registers.isEmpty {
+                shapes.writeVarint(UInt64(denseShape))
+                dense.append(contentsOf: sketch.registers)
+                continue
+            }
+            shapes.writeVarint(UInt64(sketch.sortedCount))
+            guard sketch.sortedCount > 0 else { continue }
+            let table = table!
+            positions.removeAll(keepingCapacity: true)
+            for key in sketch.sparseKeys { positions.append(UInt32(table.position(of: key))) }
+            positions.withUnsafeBufferPointer { InterpolativeCode.encode($0, rangeCount: table.table.count, into: &bits) }
+        }
+        return shapes.bytes + dense + bits.finish()
     }
 }

@@ -4,9 +4,8 @@ extension HyperLogLog {
     ///   between p and p′) are all zero, so that the dense rho depends on rho′;
     /// - `idx′ << 7` otherwise: those 11 bits fix the dense rho.
     ///
-    /// The serialized entry is the paper's encoding, `idx′ << 7 | rho′ << 1 | 1` when flagged and
-    /// `idx′ << 1` when not; it sorts unflagged entries among flagged ones differently, which is
-    /// why the sketch keeps keys in memory (one idx′'s candidates are adjacent among keys).
+    /// (The paper's encoding, `idx′ << 1` when not flagged, sorts unflagged entries among flagged
+    /// ones differently; keys keep one idx′'s candidates adjacent, and segments store keys.)
     enum SparseKey {
         /// p′ − p: the hash bits that idx′ has beyond the dense register index.
         static let betweenBits: UInt32 = 11
@@ -35,19 +34,15 @@ extension HyperLogLog {
             return (index, UInt8(truncatingIfNeeded: between.leadingZeroBitCount - 20))
         }
 
-        /// The serialized (paper) entry of a key, and back.
-        static func entry(of key: UInt32) -> UInt32 { key & 1 == 1 ? key : key >> 6 }
-        static func key(ofEntry entry: UInt32) -> UInt32 { entry & 1 == 1 ? entry : entry << 6 }
-
-        /// Whether `entry` is one that ``make(hash:)`` can produce, in serialized form.
-        static func isValidEntry(_ entry: UInt32) -> Bool {
-            if entry & 1 == 1 {
-                let rho = (entry >> 1) & 63
-                let index = entry >> 7
-                return rho >= 1 && rho <= HyperLogLog.maxSparseRho && index & betweenMask == 0
+        /// Whether `key` is one that ``make(hash:)`` can produce: flagged, rho′ 1…40 and the 11
+        /// bits between p and p′ zero; unflagged, bits 6…0 zero and those 11 bits not all zero.
+        static func isValidKey(_ key: UInt32) -> Bool {
+            let between = (key >> 7) & betweenMask
+            if key & 1 == 1 {
+                let rho = (key >> 1) & 63
+                return rho >= 1 && rho <= HyperLogLog.maxSparseRho && between == 0
             }
-            let index = entry >> 1
-            return index < HyperLogLog.sparseIndexCount && index & betweenMask != 0
+            return key & 0x7F == 0 && between != 0
         }
     }
 

@@ -19,7 +19,8 @@
 /// idx′ collisions); dense uses Otmar Ertl's improved raw estimator (see `HyperLogLog+Estimate`).
 /// Standard error when dense ≈ 1.04 / √16384 ≈ 0.81 %.
 ///
-/// Equality is equality of the serialized forms: the pending buffer is invisible.
+/// Equality is equality of the normalized forms (sorted keys or registers): the pending buffer
+/// is invisible.
 struct HyperLogLog: Sendable {
     /// p: the dense sketch has 2^p registers.
     static let precision = 14

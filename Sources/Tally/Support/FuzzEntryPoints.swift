@@ -83,11 +83,12 @@
             if let content = try? reader.readContent() {
                 _ = Engine.invariantViolations(content, segment: info, footer: footer)
             }
+            let sketchEntries = try? reader.readSketchEntries(footer)
             for metric in footer.metrics {
                 _ = try? reader.readTotals(metric, footer: footer)
                 for group in metric.groups {
                     for columns: SegmentReader.Columns in [[], .values, .sketches, .all] {
-                        _ = try? reader.readColumns(group, footer: footer, columns: columns)
+                        _ = try? reader.readColumns(group, footer: footer, columns: columns, sketchEntries: sketchEntries)
                     }
                 }
             }

@@ -50,8 +50,23 @@ import TallyTesting
         try add("series with 2^32 pairs") { db in
             db.addSegment(columns: [.series: ForgedDatabase.frame(ForgedDatabase.varints([0, UInt64(UInt32.max), 1, 2]), kind: .series)])
         }
-        try add("sketch of 2^32 bytes") { db in
+        try add("sketch shape of 2^32 keys") { db in
             db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .sketches)])
+        }
+        // Rows of 3072 keys out of a table of 3072 cost no bits: 21 846 of them in 44 KB claim
+        // more than 2^26 keys (256 MiB decoded), refused before anything is allocated (SK2).
+        try add("sketch column claiming 2^26 keys in 44 KB") { db in
+            let rows = 21_846
+            let table = SketchEntryTable(keys: (0..<3072).map { UInt32(2 * $0 + 1) << 7 })  // unflagged, valid
+            db.addSegment(
+                columns: [
+                    .sketchEntries: ForgedDatabase.frame(table.encode(), kind: .sketchEntries),
+                    .seriesRuns: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(rows)]), kind: .seriesRuns),
+                    .buckets: ForgedDatabase.frame([UInt8](repeating: 0, count: rows), kind: .buckets),
+                    .counts: ForgedDatabase.frame([UInt8](repeating: 1, count: rows), kind: .counts),
+                    .sketches: ForgedDatabase.frame(ForgedDatabase.varints(Array(repeating: 3072, count: rows)), kind: .sketches),
+                ],
+                rows: rows, events: UInt64(rows))
         }
         try add("totals count near 2^32") { db in
             db.addSegment(columns: [.metricTotals: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .metricTotals)])
@@ -65,9 +80,20 @@ import TallyTesting
         try add("a zone outside the dictionary") { db in
             db.addSegment(zones: [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 1 << 20)])
         }
-        // A well-framed column whose one sketch is not (a zero delta): caught when the query merges it.
-        try add("sketch entry with a zero delta") { db in
-            db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([3, 1, 1, 0]), kind: .sketches)])
+        try add("sketch entries repeating a key") { db in
+            db.addSegment(columns: [
+                .sketchEntries: ForgedDatabase.frame(
+                    SketchColumnTests.forgedTable(count: 2, r: 24, [(1, nil), (0, nil)]), kind: .sketchEntries),
+                .sketches: ForgedDatabase.frame(ForgedDatabase.varints([1]) + [0], kind: .sketches),
+            ])
+        }
+        // Two flagged keys of idx′ 2048 (rho′ 9 and 10) may both be entries, but not of one row (SK3).
+        try add("a sketch holding two keys of one idx′") { db in
+            db.addSegment(columns: [
+                .sketchEntries: ForgedDatabase.frame(
+                    SketchEntryTable(keys: [2048 << 7 | 9 << 1 | 1, 2048 << 7 | 10 << 1 | 1]).encode(), kind: .sketchEntries),
+                .sketches: ForgedDatabase.frame(ForgedDatabase.varints([2]), kind: .sketches),
+            ])
         }
         // Catalog counts.
         for (name, fields) in [
@@ -155,12 +181,14 @@ import TallyTesting
         "footer rows near 2^31, one series": "series runs do not add up to the row count",
         "dictionary of 2^24 strings in 4 bytes": "dictionary count mismatch",
         "series with 2^32 pairs": "series entry is malformed",
-        "sketch of 2^32 bytes": "sketch column is truncated",
+        "sketch shape of 2^32 keys": "sketch column is malformed",
+        "sketch column claiming 2^26 keys in 44 KB": "sketch column is malformed",
         "totals count near 2^32": "totals count out of range",
         "totals that disagree with the rows (S8)": "totals disagree with the rows",
         "a zone that disagrees with the series (S7)": "zones disagree with its series",
         "a zone outside the dictionary": "zone refers outside the dictionary",
-        "sketch entry with a zero delta": "sketch is malformed",
+        "sketch entries repeating a key": "sketch entry table is malformed",
+        "a sketch holding two keys of one idx′": "sketch column is malformed",
         "catalog segmentCount near 2^32": "catalog: truncated header",
         "catalog batchIDCount near 2^40": "batch id count is malformed",
         "catalog experimentBlockCount near 2^32": "experiment block count is malformed",

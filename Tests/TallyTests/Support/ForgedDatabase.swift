@@ -75,12 +75,12 @@ struct ForgedDatabase {
     }
 
     /// Appends a segment of metric `m` in the first partition and lists it in the catalog.
-    /// Columns (and the totals) default to one well-formed row; `columns` replaces framed blocks by kind, and
-    /// `rows`/`series`/`strings` override the counts the footer and catalog claim, `zones` the
-    /// row group's zones.
+    /// Columns (and the totals) default to one well-formed row; `columns` replaces framed blocks by kind
+    /// (`.sketchEntries` included), and `rows`/`events`/`series`/`strings` override the counts the
+    /// footer and catalog claim, `zones` the row group's zones.
     mutating func addSegment(
-        columns: [BlockKind: [UInt8]] = [:], dictionary: [UInt8]? = nil, rows: Int = 1, series: Int = 1, strings: Int = 3,
-        zones: [SegmentFooter.Zone] = [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 2)]
+        columns: [BlockKind: [UInt8]] = [:], dictionary: [UInt8]? = nil, rows: Int = 1, events: UInt64 = 1, series: Int = 1,
+        strings: Int = 3, zones: [SegmentFooter.Zone] = [SegmentFooter.Zone(key: 1, minValue: 2, maxValue: 2)]
     ) {
         let partition = TimeGrid.floor(Fixtures.start, width: Granularity.day.milliseconds)
         var blocks: [(BlockKind, [UInt8])] = [
@@ -90,12 +90,18 @@ struct ForgedDatabase {
             (.counts, Self.frame(Self.varints([1]), kind: .counts)),
         ]
         blocks = blocks.map { ($0.0, columns[$0.0] ?? $0.1) }
-        blocks += columns.filter { column in !blocks.contains { $0.0 == column.key } }.map { ($0.key, $0.value) }
+        blocks += columns.filter { column in !blocks.contains { $0.0 == column.key } && column.key != .sketchEntries }
+            .map { ($0.key, $0.value) }
         var dictionaryRaw = ByteWriter(capacity: 16)
         dictionaryRaw.writeVarint(3)
         for string in ["m", "k", "v"] { dictionaryRaw.writeString(string) }
         var segment = dictionary ?? Self.frame(dictionaryRaw.bytes, kind: .dictionary)
         let dictionaryRef = SegmentFooter.BlockRef(offset: 0, length: UInt64(segment.count))
+        var sketchEntriesRef = SegmentFooter.BlockRef(offset: 0, length: 0)
+        if let entries = columns[.sketchEntries] {
+            sketchEntriesRef = SegmentFooter.BlockRef(offset: UInt64(segment.count), length: UInt64(entries.count))
+            segment += entries
+        }
         let totals = columns[.metricTotals] ?? Self.frame(Self.varints([1, 0, 1, 0]), kind: .metricTotals)
         let totalsRef = SegmentFooter.BlockRef(offset: UInt64(segment.count), length: UInt64(totals.count))
         segment += totals
@@ -111,8 +117,9 @@ struct ForgedDatabase {
         let footer = SegmentFooter(
             partitionStart: partition, bucketMilliseconds: Granularity.hour.milliseconds, rowCount: rows,
             minTime: partition, maxTime: partition, dictionary: dictionaryRef, stringCount: strings,
+            sketchEntries: sketchEntriesRef,
             metrics: [SegmentFooter.Metric(nameIndex: 0, totals: totalsRef, groups: [SegmentFooter.RowGroup(
-                rowCount: rows, eventCount: 1, seriesCount: series, minTime: partition, maxTime: partition,
+                rowCount: rows, eventCount: events, seriesCount: series, minTime: partition, maxTime: partition,
                 columns: refs, zones: zones)])])
         let footerOffset = segment.count
         segment += Self.frame(footer.encode(), kind: .segmentFooter)
@@ -121,7 +128,7 @@ struct ForgedDatabase {
             id: catalog.nextSegmentID, offset: offset, length: UInt64(segment.count),
             footerOffset: offset + UInt64(footerOffset), footerLength: UInt64(segment.count - footerOffset),
             partitionStart: partition, bucketMilliseconds: Granularity.hour.milliseconds, minTime: partition,
-            maxTime: partition, rowCount: UInt64(rows), eventCount: 1, rawBytes: 0, metrics: ["m"]))
+            maxTime: partition, rowCount: UInt64(rows), eventCount: events, rawBytes: 0, metrics: ["m"]))
         catalog.nextSegmentID += 1
         commit()
     }
