@@ -194,7 +194,7 @@ struct SegmentReader {
             result.maximums = try readDoubles(block(.maximums), rows)
         }
         if columns.contains(.sketches), let (sketchReader, sketchAt) = try block(.sketches) {
-            guard let sketches = SketchColumn(sketchReader, rows: rows, table: sketchEntries) else {
+            guard let sketches = SketchColumn(sketchReader, counts: counts, table: sketchEntries) else {
                 throw corrupt("sketch column is malformed", at: sketchAt)
             }
             result.sketches = sketches

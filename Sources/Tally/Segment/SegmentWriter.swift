@@ -30,13 +30,15 @@ enum SegmentWriter {
             return SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count))
         }
         let units = content.metrics.map(normalizedUnits(of:))
+        let counts = content.metrics.map(eventCounts(of:))
         var allKeys: [UInt32] = []
         for case let sketch? in units.joined() { allKeys.append(contentsOf: sketch.sparseKeys) }
         let table = SketchEntryTable(collecting: allKeys)
         allKeys = []
         let lookup = table.map(SketchKeyLookup.init)
         let sketchEntries = table.map { append($0.encode(), kind: .sketchEntries) } ?? SegmentFooter.BlockRef(offset: 0, length: 0)
-        for ((metric, series), units) in zip(zip(content.metrics, indexedSeries), units) {
+        for (index, (metric, series)) in zip(content.metrics, indexedSeries).enumerated() {
+            let (units, counts) = (units[index], counts[index])
             let totals = append(encodeTotals(of: metric, content: content), kind: .metricTotals)
             let hasValues = metric.rows.contains { $0.cell.valueCount > 0 }
             let hasUnits = units.contains { $0 != nil }
@@ -46,7 +48,7 @@ enum SegmentWriter {
                 let refs = columns(
                     series: seriesRange, of: series, rows: rows, hasValues: hasValues, content: content
                 ).map { kind, raw in raw.map { append($0, kind: kind) } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
-                    + [hasUnits ? append(SketchColumn.encode(units[rowRange], table: lookup), kind: .sketches)
+                    + [hasUnits ? append(SketchColumn.encode(units[rowRange], counts: counts[rowRange], table: lookup), kind: .sketches)
                         : SegmentFooter.BlockRef(offset: 0, length: 0)]
                 groups.append(SegmentFooter.RowGroup(
                     rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
@@ -80,6 +82,12 @@ enum SegmentWriter {
                 return units
             }
         }
+    }
+
+    /// Each row's event count.
+    private static func eventCounts(of metric: MetricContent) -> [UInt64] {
+        // Read through a pointer: reading a row copies it (see `columns`).
+        metric.rows.withUnsafeBufferPointer { rows in rows.indices.map { rows.baseAddress![$0].cell.count } }
     }
 
     /// Splits a metric's rows into row groups of whole series: each closes at the first series

@@ -4,8 +4,10 @@
 /// straight into its accumulating sketch.
 ///
 /// Raw block, for a group of n rows and a table of D keys:
-/// - shapes: n varints: 0 = the row has no units; s in 1…3072 = a sparse sketch of s keys;
-///   3073 = dense.
+/// - shapes: n varints, each the row's event count minus its shape s: s = 0 when the row has no
+///   units, s in 1…3072 for a sparse sketch of s keys, 3073 for a dense one. (A sketch never
+///   has more keys than its row has events; most rows have one key per event, so these are
+///   mostly 0.)
 /// - the dense rows' registers, in row order: 16384 bytes each, every byte at most 51.
 /// - the sparse rows' table positions, in row order, each row's s ascending positions as the
 ///   binary interpolative code (``InterpolativeCode``) over 0..<D; then zero bits to the byte
@@ -24,18 +26,21 @@ struct SketchColumn {
     /// The dense rows' registers, by row (their key ranges are empty).
     private let dense: [Int: [UInt8]]
 
-    /// Decodes and checks `reader`'s bytes as `rows` rows of sketches; nil when they break a
-    /// rule (a sparse row needs `table`, and holds at most its count of keys).
-    init?(_ reader: ByteReader, rows: Int, table: SketchEntryTable?) {
+    /// Decodes and checks `reader`'s bytes as the sketches of rows with `counts` events; nil
+    /// when they break a rule (a sparse row needs `table`, and holds at most its count of keys).
+    init?(_ reader: ByteReader, counts: [UInt64], table: SketchEntryTable?) {
         var reader = reader
         // Every shape takes at least one byte: check before reserving.
-        guard rows <= reader.remaining else { return nil }
+        guard counts.count <= reader.remaining else { return nil }
         var shapes: [Int] = []
-        shapes.reserveCapacity(rows)
+        shapes.reserveCapacity(counts.count)
         var keyCount = 0
         var denseRows = 0
-        for _ in 0..<rows {
-            guard let shape = reader.readCount(max: Self.denseShape) else { return nil }
+        for count in counts {
+            guard let missing = reader.readVarint(), missing <= count, count - missing <= UInt64(Self.denseShape) else {
+                return nil
+            }
+            let shape = Int(count - missing)
             if shape == Self.denseShape {
                 denseRows += 1
             } else if shape > 0 {
@@ -54,7 +59,7 @@ struct SketchColumn {
             dense[row] = registers
         }
         var starts: [UInt32] = [0]
-        starts.reserveCapacity(rows + 1)
+        starts.reserveCapacity(counts.count + 1)
         var valid = true
         let keys = [UInt32](unsafeUninitializedCapacity: keyCount) { keys, initialized in
             reader.bytes.withUnsafeBytes { bytes in
@@ -139,25 +144,27 @@ struct SketchColumn {
         Int(starts[row])..<Int(starts[row + 1])
     }
 
-    /// The raw column of `units` (one per row, each normalized: no pending inserts), whose
-    /// sparse keys `table` holds.
-    static func encode(_ units: ArraySlice<HyperLogLog?>, table: SketchKeyLookup?) -> [UInt8] {
+    /// The raw column of `units` (one per row, each normalized: no pending inserts) of rows
+    /// with `counts` events, whose sparse keys `table` holds.
+    static func encode(_ units: ArraySlice<HyperLogLog?>, counts: ArraySlice<UInt64>, table: SketchKeyLookup?) -> [UInt8] {
         var shapes = ByteWriter(capacity: units.count)
         var dense: [UInt8] = []
         var bits = BitWriter()
         var positions: [UInt32] = []
-        for sketch in units {
+        for (sketch, count) in zip(units, counts) {
             guard let sketch else {
-                shapes.writeVarint(0)
+                shapes.writeVarint(count)
                 continue
             }
             precondition(sketch.sortedCount == sketch.sparseKeys.count, "sketch not normalized")
+            let shape = sketch.registers.isEmpty ? sketch.sortedCount : denseShape
+            precondition(UInt64(shape) <= count, "a sketch with more keys than its row has events")
             if !sketch.registers.isEmpty {
-                shapes.writeVarint(UInt64(denseShape))
+                shapes.writeVarint(count - UInt64(denseShape))
                 dense.append(contentsOf: sketch.registers)
                 continue
             }
-            shapes.writeVarint(UInt64(sketch.sortedCount))
+            shapes.writeVarint(count - UInt64(sketch.sortedCount))
             guard sketch.sortedCount > 0 else { continue }
             let table = table!
             positions.removeAll(keepingCapacity: true)

@@ -53,9 +53,9 @@ import TallyTesting
         try add("sketch shape of 2^32 keys") { db in
             db.addSegment(columns: [.sketches: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .sketches)])
         }
-        // Rows of 3072 keys out of a table of 3072 cost no bits: 21 846 of them in 44 KB claim
+        // Rows of 3072 keys out of a table of 3072 cost no bits: 21 846 of them in 22 KB claim
         // more than 2^26 keys (256 MiB decoded), refused before anything is allocated (SK2).
-        try add("sketch column claiming 2^26 keys in 44 KB") { db in
+        try add("sketch column claiming 2^26 keys in 22 KB") { db in
             let rows = 21_846
             let table = SketchEntryTable(keys: (0..<3072).map { UInt32(2 * $0 + 1) << 7 })  // unflagged, valid
             db.addSegment(
@@ -63,10 +63,10 @@ import TallyTesting
                     .sketchEntries: ForgedDatabase.frame(table.encode(), kind: .sketchEntries),
                     .seriesRuns: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(rows)]), kind: .seriesRuns),
                     .buckets: ForgedDatabase.frame([UInt8](repeating: 0, count: rows), kind: .buckets),
-                    .counts: ForgedDatabase.frame([UInt8](repeating: 1, count: rows), kind: .counts),
-                    .sketches: ForgedDatabase.frame(ForgedDatabase.varints(Array(repeating: 3072, count: rows)), kind: .sketches),
+                    .counts: ForgedDatabase.frame(ForgedDatabase.varints(Array(repeating: 3072, count: rows)), kind: .counts),
+                    .sketches: ForgedDatabase.frame([UInt8](repeating: 0, count: rows), kind: .sketches),  // 3072 − 3072
                 ],
-                rows: rows, events: UInt64(rows))
+                rows: rows, events: UInt64(rows) * 3072)
         }
         try add("totals count near 2^32") { db in
             db.addSegment(columns: [.metricTotals: ForgedDatabase.frame(ForgedDatabase.varints([UInt64(UInt32.max)]), kind: .metricTotals)])
@@ -84,7 +84,7 @@ import TallyTesting
             db.addSegment(columns: [
                 .sketchEntries: ForgedDatabase.frame(
                     SketchColumnTests.forgedTable(count: 2, r: 24, [(1, nil), (0, nil)]), kind: .sketchEntries),
-                .sketches: ForgedDatabase.frame(ForgedDatabase.varints([1]) + [0], kind: .sketches),
+                .sketches: ForgedDatabase.frame([0, 0], kind: .sketches),
             ])
         }
         // Two flagged keys of idx′ 2048 (rho′ 9 and 10) may both be entries, but not of one row (SK3).
@@ -92,8 +92,9 @@ import TallyTesting
             db.addSegment(columns: [
                 .sketchEntries: ForgedDatabase.frame(
                     SketchEntryTable(keys: [2048 << 7 | 9 << 1 | 1, 2048 << 7 | 10 << 1 | 1]).encode(), kind: .sketchEntries),
-                .sketches: ForgedDatabase.frame(ForgedDatabase.varints([2]), kind: .sketches),
-            ])
+                .counts: ForgedDatabase.frame([2], kind: .counts),
+                .sketches: ForgedDatabase.frame([0], kind: .sketches),  // 2 events, 2 keys
+            ], events: 2)
         }
         // Catalog counts.
         for (name, fields) in [
@@ -182,7 +183,7 @@ import TallyTesting
         "dictionary of 2^24 strings in 4 bytes": "dictionary count mismatch",
         "series with 2^32 pairs": "series entry is malformed",
         "sketch shape of 2^32 keys": "sketch column is malformed",
-        "sketch column claiming 2^26 keys in 44 KB": "sketch column is malformed",
+        "sketch column claiming 2^26 keys in 22 KB": "sketch column is malformed",
         "totals count near 2^32": "totals count out of range",
         "totals that disagree with the rows (S8)": "totals disagree with the rows",
         "a zone that disagrees with the series (S7)": "zones disagree with its series",

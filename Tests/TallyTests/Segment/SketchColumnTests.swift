@@ -18,14 +18,20 @@ import Testing
         return sketch.normalized()
     }
 
-    /// The table and column of `rows`, as the segment writer builds them.
-    func encoded(_ rows: [HyperLogLog?]) -> (table: SketchEntryTable?, column: [UInt8]) {
-        let table = SketchEntryTable(collecting: rows.flatMap { $0?.sparseKeys ?? [] })
-        return (table, SketchColumn.encode(rows[...], table: table.map(SketchKeyLookup.init)))
+    /// Rows of as many events as keys (a dense row 3 073, a row without units 1).
+    func counts(_ rows: [HyperLogLog?]) -> [UInt64] {
+        rows.map { row in row.map { $0.isSparse ? UInt64(max($0.sparseKeys.count, 1)) : 3_073 } ?? 1 }
     }
 
-    func decoded(_ column: [UInt8], rows: Int, table: SketchEntryTable?) -> SketchColumn? {
-        SketchColumn(ByteReader(column), rows: rows, table: table)
+    /// The table and column of `rows` with `counts` events, as the segment writer builds them.
+    func encoded(_ rows: [HyperLogLog?], counts: [UInt64]? = nil) -> (table: SketchEntryTable?, column: [UInt8]) {
+        let table = SketchEntryTable(collecting: rows.flatMap { $0?.sparseKeys ?? [] })
+        let counts = counts ?? self.counts(rows)
+        return (table, SketchColumn.encode(rows[...], counts: counts[...], table: table.map(SketchKeyLookup.init)))
+    }
+
+    func decoded(_ column: [UInt8], counts: [UInt64], table: SketchEntryTable?) -> SketchColumn? {
+        SketchColumn(ByteReader(column), counts: counts, table: table)
     }
 
     /// The worked example of the format spec, byte for byte.
@@ -34,10 +40,11 @@ import Testing
         let b = sketch(hashes: [4097 << 39])
         let c = sketch(hashes: [2048 << 39 | 1 << 30])
         #expect(a.sparseKeys == [128, 262_163] && b.sparseKeys == [524_416])
-        let (table, column) = encoded([a, nil, b, c])
+        // Rows of 2, 1, 1 and 3 events.
+        let (table, column) = encoded([a, nil, b, c], counts: [2, 1, 1, 3])
         #expect(table?.encode() == [0x03, 0x00, 0x00, 0x01, 0x00, 0x07, 0xFF, 0x24, 0x00, 0x20, 0x04])
-        #expect(column == [0x02, 0x00, 0x01, 0x01, 0x70])
-        let back = try #require(decoded(column, rows: 4, table: table))
+        #expect(column == [0x00, 0x01, 0x00, 0x02, 0x70])
+        let back = try #require(decoded(column, counts: [2, 1, 1, 3], table: table))
         #expect(back.sketch(at: 0) == a && back.sketch(at: 1) == nil && back.sketch(at: 2) == b && back.sketch(at: 3) == c)
     }
 
@@ -48,7 +55,7 @@ import Testing
             sketch(["a", "b"]), nil, dense, sketch(["c"]), sketch((0..<3_000).map { "v\($0)" }), sketch(["a", "c"]),
         ]
         let (table, column) = encoded(rows)
-        let back = try #require(decoded(column, rows: rows.count, table: table))
+        let back = try #require(decoded(column, counts: counts(rows), table: table))
         for (row, expected) in rows.enumerated() { #expect(back.sketch(at: row) == expected, "row \(row)") }
         var merged: HyperLogLog?
         for row in rows.indices { back.mergeSketch(at: row, into: &merged) }
@@ -67,7 +74,8 @@ import Testing
         let rows: [HyperLogLog?] = (0..<2_048).map { sketch([units[$0 % units.count]]) }
         let (table, column) = encoded(rows)
         #expect(table?.count == 1_024)
-        // Shapes take a byte per row; positions 10 bits each (1 024 is a power of two).
+        // Shapes (0: as many keys as events) take a byte per row; positions 10 bits each
+        // (1 024 is a power of two).
         #expect(column.count == 2_048 + 2_048 * 10 / 8)
     }
 
@@ -182,20 +190,22 @@ import Testing
     @Test func columnsBreakingARuleAreRefused() throws {
         let table = SketchEntryTable(keys: [128, 262_163, 262_165, 524_416])  // two flagged keys of idx′ 2048
         let rows: [HyperLogLog?] = [sketch(hashes: [1 << 39]), sketch(hashes: [4097 << 39, 1 << 39])]
-        let good = SketchColumn.encode(rows[...], table: SketchKeyLookup(table))
-        #expect(decoded(good, rows: 2, table: table) != nil)
-        #expect(decoded(good, rows: 3, table: table) == nil, "a row more than the column holds")
-        #expect(decoded(good, rows: 2, table: nil) == nil, "sparse rows without a table")
-        #expect(decoded([5] + [UInt8](repeating: 0, count: 8), rows: 1, table: table) == nil, "more keys than the table")
-        #expect(decoded([0x82, 0x18], rows: 1, table: table) == nil, "shape 3074")
-        #expect(decoded(good + [0], rows: 2, table: table) == nil, "trailing byte")
+        let good = SketchColumn.encode(rows[...], counts: [1, 3], table: SketchKeyLookup(table))
+        #expect(good.prefix(2) == [0, 1])  // 1 − 1 and 3 − 2
+        #expect(decoded(good, counts: [1, 3], table: table) != nil)
+        #expect(decoded(good, counts: [1, 3, 1], table: table) == nil, "a row more than the column holds")
+        #expect(decoded(good, counts: [1, 3], table: nil) == nil, "sparse rows without a table")
+        #expect(decoded(good, counts: [1, 1], table: table) == nil, "more keys than events")
+        #expect(decoded([0] + [UInt8](repeating: 0, count: 8), counts: [5], table: table) == nil, "more keys than the table")
+        #expect(decoded([0], counts: [3_074], table: table) == nil, "shape 3074")
+        #expect(decoded(good + [0], counts: [1, 3], table: table) == nil, "trailing byte")
         var padded = good
         padded[padded.count - 1] |= 1
-        #expect(decoded(padded, rows: 2, table: table) == nil, "padding bits not zero")
-        #expect(decoded([2], rows: 1, table: SketchEntryTable(keys: [262_163, 262_165])) == nil, "two keys of one idx′")
+        #expect(decoded(padded, counts: [1, 3], table: table) == nil, "padding bits not zero")
+        #expect(decoded([0], counts: [2], table: SketchEntryTable(keys: [262_163, 262_165])) == nil, "two keys of one idx′")
         let dense = [UInt8](repeating: 3, count: HyperLogLog.registerCount)
-        #expect(decoded([0x81, 0x18] + dense, rows: 1, table: nil)?.sketch(at: 0)?.registers == dense)
-        #expect(decoded([0x81, 0x18] + dense.dropLast(), rows: 1, table: nil) == nil, "short registers")
-        #expect(decoded([0x81, 0x18] + [52] + dense.dropLast(), rows: 1, table: nil) == nil, "register above 51")
+        #expect(decoded([1] + dense, counts: [3_074], table: nil)?.sketch(at: 0)?.registers == dense)
+        #expect(decoded([1] + dense.dropLast(), counts: [3_074], table: nil) == nil, "short registers")
+        #expect(decoded([1] + [52] + dense.dropLast(), counts: [3_074], table: nil) == nil, "register above 51")
     }
 }
