@@ -3,10 +3,10 @@
 /// Each flush that changed the state appends one block of kind `experimentState` and lists it
 /// in the catalog. A block holds the full name tables and aggregates, and either every
 /// assignment (a base) or only those added or credited since the previous block (a delta).
-/// Assignments are columns: unit, experiment, variant and first exposure once, when added;
-/// credits and totals whenever they change. Loading applies the listed blocks in order.
+/// Assignments are columns: unit, arm (experiment and variant) and first exposure once, when
+/// added; credits and totals whenever they change. Loading applies the listed blocks in order.
 extension ExperimentState {
-    static let codecVersion: UInt32 = 2
+    static let codecVersion: UInt32 = 3
     /// Rule X5: no count in a block exceeds this, so sums of counts never overflow.
     static let maxCount: UInt64 = 1 << 48
 
@@ -50,22 +50,28 @@ extension ExperimentState {
             previous = Int(index)
         }
         // Units are numbered by first assignment: a new assignment's unit is either the next
-        // number (a new unit, written out) or an earlier one (referred to by distance).
+        // number (a new unit, its string written out) or an earlier one (referred to by distance).
         var nextUnit = UInt32(full ? 0 : persistedUnits)
+        // Arms number every (experiment, variant) of the block, experiment by experiment.
+        var firstArm: [Int] = []
+        var armCount = 0
+        for experimentVariants in variants {
+            firstArm.append(armCount)
+            armCount += experimentVariants.count
+        }
         var previousExposure: Int64 = 0
         for index in new {
             let unit = assignmentUnit[index]
             if unit == nextUnit {
                 columns.units.writeVarint(0)
-                columns.units.writeString(unitIDs[Int(unit)])
+                columns.unitStrings.writeString(unitIDs[Int(unit)])
                 nextUnit += 1
             } else {
                 precondition(unit < nextUnit, "units are numbered in the order of their first assignment")
                 columns.units.writeVarint(UInt64(nextUnit - unit))
             }
             let assignment = assignments[index]
-            columns.experiments.writeVarint(UInt64(assignment.experiment))
-            columns.variants.writeVarint(UInt64(assignment.variant))
+            columns.arms.writeVarint(UInt64(firstArm[Int(assignment.experiment)] + Int(assignment.variant)))
             columns.firstExposures.writeSignedVarint(assignment.firstExposure &- previousExposure)
             previousExposure = assignment.firstExposure
         }
@@ -168,6 +174,10 @@ extension ExperimentState {
               let newCount = reader.readCount(max: reader.remaining),
               var columns = AssignmentColumns.Readers(&reader), reader.isAtEnd
         else { return false }
+        var arms: [(experiment: Int, variant: Int)] = []
+        for experiment in 0..<experimentCount {
+            for variant in 0..<variants[experiment].count { arms.append((experiment, variant)) }
+        }
         var index = -1
         for _ in 0..<updatedCount {
             guard let gap = columns.updatedIndices.readCount(max: assignments.count - index - 2) else { return false }
@@ -177,15 +187,15 @@ extension ExperimentState {
         var previousExposure: Int64 = 0
         for _ in 0..<newCount {
             guard let unitReference = columns.units.readCount(max: unitIDs.count),
-                  let experiment = columns.experiments.readCount(max: experimentCount - 1),
-                  let variant = columns.variants.readCount(max: variants[experiment].count - 1),
+                  let arm = columns.arms.readCount(max: arms.count - 1),
                   let exposureDelta = columns.firstExposures.readSignedVarint()
             else { return false }
+            let (experiment, variant) = arms[arm]
             var first = UInt32.max
             var unit = ""
             if unitReference == 0 {
                 // A unit with no assignment yet (X2).
-                guard let string = columns.units.readString(maxLength: Limits.maxUnitBytes), unitIDs.id(of: string) == nil
+                guard let string = columns.unitStrings.readString(maxLength: Limits.maxUnitBytes), unitIDs.id(of: string) == nil
                 else { return false }
                 unit = string
             } else {
@@ -242,13 +252,13 @@ extension ExperimentState {
 struct AssignmentColumns {
     var updatedIndices = ByteWriter(capacity: 0)
     var units = ByteWriter(capacity: 0)
-    var experiments = ByteWriter(capacity: 0)
-    var variants = ByteWriter(capacity: 0)
+    var unitStrings = ByteWriter(capacity: 0)
+    var arms = ByteWriter(capacity: 0)
     var firstExposures = ByteWriter(capacity: 0)
     var credits = ByteWriter(capacity: 0)
     var totals = ByteWriter(capacity: 0)
 
-    private var all: [ByteWriter] { [updatedIndices, units, experiments, variants, firstExposures, credits, totals] }
+    private var all: [ByteWriter] { [updatedIndices, units, unitStrings, arms, firstExposures, credits, totals] }
 
     func write(to writer: inout ByteWriter) {
         for column in all { writer.writeVarint(UInt64(column.bytes.count)) }
@@ -257,7 +267,7 @@ struct AssignmentColumns {
 
     /// One reader per column, each confined to its column's bytes.
     struct Readers {
-        var updatedIndices, units, experiments, variants, firstExposures, credits, totals: ByteReader
+        var updatedIndices, units, unitStrings, arms, firstExposures, credits, totals: ByteReader
 
         /// Reads the column lengths at `reader` and moves it past the columns; nil when they do
         /// not fit in what remains.
@@ -275,12 +285,12 @@ struct AssignmentColumns {
                 start += length
             }
             guard reader.skip(start - reader.position) else { return nil }
-            (updatedIndices, units, experiments, variants) = (columns[0], columns[1], columns[2], columns[3])
+            (updatedIndices, units, unitStrings, arms) = (columns[0], columns[1], columns[2], columns[3])
             (firstExposures, credits, totals) = (columns[4], columns[5], columns[6])
         }
 
         var areAtEnd: Bool {
-            [updatedIndices, units, experiments, variants, firstExposures, credits, totals].allSatisfy(\.isAtEnd)
+            [updatedIndices, units, unitStrings, arms, firstExposures, credits, totals].allSatisfy(\.isAtEnd)
         }
     }
 }
