@@ -105,17 +105,33 @@ struct BitReader {
     @inline(__always)
     mutating func read(bits count: Int) -> UInt64? {
         guard count <= remainingBits else { return nil }
-        var value: UInt64 = 0
-        var needed = count
-        while needed > 0 {
-            let available = 8 - position & 7
-            let taken = min(available, needed)
-            let byte = UInt64(bytes[position >> 3])
-            value = value << UInt64(taken) | (byte >> UInt64(available - taken)) & ((1 << UInt64(taken)) - 1)
-            needed -= taken
-            position += taken
-        }
+        guard count > 0 else { return 0 }
+        let value = window() >> UInt64(64 - count)
+        position += count
         return value
+    }
+
+    /// The number of one bits from the current position up to the first zero bit (at most 56),
+    /// consuming them and the zero; nil when the bits run out first.
+    @inline(__always)
+    mutating func readOnes(max limit: Int) -> Int? {
+        let ones = min((~window()).leadingZeroBitCount, limit + 1)
+        guard ones <= limit, ones + 1 <= remainingBits else { return nil }
+        position += ones + 1
+        return ones
+    }
+
+    /// The next 57 or more bits, most significant first, in a word (zeros past the end).
+    @inline(__always)
+    private func window() -> UInt64 {
+        let byte = position >> 3
+        var word: UInt64 = 0
+        if byte + 8 <= bytes.count {
+            word = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+        } else {
+            for index in byte..<bytes.count { word |= UInt64(bytes[index]) << UInt64(56 - 8 * (index - byte)) }
+        }
+        return word << UInt64(position & 7)
     }
 
     /// Reads what ``BitWriter/writeTruncatedBinary(_:count:)`` writes: a value in `0..<count`.

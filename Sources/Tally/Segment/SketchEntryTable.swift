@@ -71,14 +71,19 @@ struct SketchEntryTable: Equatable {
             var bits = BitReader(UnsafeRawBufferPointer(rebasing: raw[reader.position...]))
             var index = 0
             for _ in 0..<count {
-                // At most (2^25 − 1 − index) >> r one bits: the idx′ stays below 2^25.
+                // At most (2^25 − 1 − index) >> r one bits: the idx′ stays below 2^25. A run of
+                // more than 56 is read 56 at a time.
                 let maxQuotient = (HyperLogLog.sparseIndexCount - 1 - index) >> r
                 var quotient = 0
                 while true {
-                    guard let bit = bits.read(bits: 1) else { return false }
-                    if bit == 0 { break }
-                    quotient += 1
-                    guard quotient <= maxQuotient else { return false }
+                    let run = min(56, maxQuotient - quotient)
+                    if let ones = bits.readOnes(max: run) {
+                        quotient += ones
+                        break
+                    }
+                    // Either the bits ran out, or more than `run` ones follow.
+                    guard run == 56, let chunk = bits.read(bits: 56), chunk == (1 << 56) - 1 else { return false }
+                    quotient += 56
                 }
                 guard let low = bits.read(bits: r) else { return false }
                 let gap = quotient << r | Int(low)

@@ -168,6 +168,17 @@ import Testing
         }
     }
 
+    /// A gap far above the table's average takes a long run of one bits (read 56 at a time).
+    @Test func entryTablesWithAHugeGapRoundTrip() throws {
+        let dense = (1..<70_000).filter { $0 % 2048 != 0 }.prefix(65_536).map { UInt32($0) << 7 }
+        let table = SketchEntryTable(keys: dense + [UInt32(30_000_001) << 7])
+        #expect(SketchEntryTable.riceParameter(count: table.count) == 8)
+        #expect(SketchEntryTable.decode(table.encode()) == table)
+        var truncated = table.encode()
+        truncated.removeLast(truncated.count / 3)
+        #expect(SketchEntryTable.decode(truncated) == nil)
+    }
+
     @Test func entryTablesBreakingARuleAreRefused() {
         let valid = SketchEntryTable(keys: [128, 262_163, 524_416])
         #expect(SketchEntryTable.decode(valid.encode()) == valid)
