@@ -1,7 +1,7 @@
 /// Binary interpolative coding (Moffat and Stuiver, "Binary Interpolative Coding for Effective
 /// Index Compression", 2000) of a strictly increasing list of integers within a known range, as
 /// the sketch column stores each row's positions in its segment's entry table (format-spec.md,
-/// "Sketch entries and the sketch column").
+/// "Sketch entries and sketch columns").
 ///
 /// The middle element is written first, in truncated binary over the values it can take given
 /// its position and the range; then the left half within `low…middle − 1` and the right half

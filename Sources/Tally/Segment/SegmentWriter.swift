@@ -189,7 +189,7 @@ enum SegmentWriter {
     }
 
     /// The raw (uncompressed) bytes of each column of one row group but the sketches
-    /// (``SketchColumn/encode(_:table:)``), `nil` for an absent column. `rows` refer to series by
+    /// (``SketchColumn/encode(_:counts:table:)``), `nil` for an absent column. `rows` refer to series by
     /// their index in the metric.
     private static func columns(
         series seriesRange: Range<Int>, of table: SeriesTable, rows: ArraySlice<SegmentRow>, hasValues: Bool,

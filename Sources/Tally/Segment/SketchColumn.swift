@@ -1,4 +1,4 @@
-/// A row group's sketch column (format-spec.md, "Sketch entries and the sketch column"), decoded:
+/// A row group's sketch column (format-spec.md, "Sketch entries and sketch columns"), decoded:
 /// each row's sparse keys, resolved through the segment's ``SketchEntryTable``, or its dense
 /// registers. Decoding checks every row, so using a row cannot fail; a query merges a row's keys
 /// straight into its accumulating sketch.
