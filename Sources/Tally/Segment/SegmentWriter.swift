@@ -91,10 +91,10 @@ enum SegmentWriter {
     }
 
     /// Splits a metric's rows into row groups of whole series: each closes at the first series
-    /// boundary at or past ``SegmentFooter/rowsPerGroup`` rows or
-    /// ``SegmentFooter/sketchKeysPerGroup`` sparse keys. Returns series and row ranges.
-    private static func rowGroups(
-        of metric: MetricContent, units: [HyperLogLog?]
+    /// boundary at or past ``SegmentFooter/rowsPerGroup`` rows or `keysPerGroup` sparse keys.
+    /// Returns series and row ranges.
+    static func rowGroups(
+        of metric: MetricContent, units: [HyperLogLog?], keysPerGroup: Int = SegmentFooter.sketchKeysPerGroup
     ) -> [(series: Range<Int>, rows: Range<Int>)] {
         var groups: [(series: Range<Int>, rows: Range<Int>)] = []
         var firstSeries = 0, firstRow = 0, keys = 0
@@ -102,7 +102,7 @@ enum SegmentWriter {
             keys += units[index - 1]?.sparseKeys.count ?? 0
             guard index == metric.rows.count
                 || (metric.rows[index].series != metric.rows[index - 1].series
-                    && (index - firstRow >= SegmentFooter.rowsPerGroup || keys >= SegmentFooter.sketchKeysPerGroup))
+                    && (index - firstRow >= SegmentFooter.rowsPerGroup || keys >= keysPerGroup))
             else { continue }
             let lastSeries = metric.rows[index - 1].series
             groups.append((firstSeries..<lastSeries + 1, firstRow..<index))

@@ -79,6 +79,23 @@ import Testing
         #expect(column.count == 2_048 + 2_048 * 10 / 8)
     }
 
+    /// The writer closes a row group at the first series boundary at or past its key budget
+    /// (2^24 in files; 10 here), as well as at 512 rows: a group never splits a series.
+    @Test func rowGroupsCloseAtTheKeyBudget() {
+        // Series 0: 3 rows of 4 keys; series 1: 1 row of 1 key; series 2: 2 rows of 6 keys.
+        let shapes = [(0, 4), (0, 4), (0, 4), (1, 1), (2, 6), (2, 6)]
+        var metric = MetricContent(name: "m", series: [[], [], []], rows: [])
+        var units: [HyperLogLog?] = []
+        for (index, (series, keys)) in shapes.enumerated() {
+            metric.rows.append(SegmentRow(series: series, bucket: Int64(index) * 3_600_000, cell: RollupCell()))
+            units.append(sketch((0..<keys).map { "u\(index)-\($0)" }))
+        }
+        let groups = SegmentWriter.rowGroups(of: metric, units: units, keysPerGroup: 10)
+        #expect(groups.map(\.rows) == [0..<3, 3..<6])
+        #expect(groups.map(\.series) == [0..<1, 1..<3])
+        #expect(SegmentWriter.rowGroups(of: metric, units: units).map(\.rows) == [0..<6])
+    }
+
     @Test func interpolativeCodeRoundTripsNearTheBound() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<300 {
