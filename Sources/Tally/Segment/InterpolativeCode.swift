@@ -101,7 +101,13 @@ struct BitReader {
 
     var remainingBits: Int { bytes.count * 8 - position }
 
-    /// The next `count` (0…32) bits as a number; nil (nothing consumed) when fewer remain.
+    /// Moves past `count` bits (at most the bits that remain).
+    mutating func skip(bits count: Int) {
+        precondition(count <= remainingBits)
+        position += count
+    }
+
+    /// The next `count` (0…57) bits as a number; nil (nothing consumed) when fewer remain.
     @inline(__always)
     mutating func read(bits count: Int) -> UInt64? {
         guard count <= remainingBits else { return nil }

@@ -1,7 +1,8 @@
 /// A row group's sketch column (format-spec.md, "Sketch entries and sketch columns"), decoded:
-/// each row's sparse keys, resolved through the segment's ``SketchEntryTable``, or its dense
-/// registers. Decoding checks every row, so using a row cannot fail; a query merges a row's keys
-/// straight into its accumulating sketch.
+/// each row's sparse keys, resolved through the segment's ``SketchEntryTable`` (or, for a column
+/// of more than ``decodedKeyLimit`` keys, their codes), or its dense registers. Reading checks
+/// every row, so using a row cannot fail; a query merges a row's keys straight into its
+/// accumulating sketch.
 ///
 /// Raw block, for a group of n rows and a table of D keys:
 /// - shapes: n varints, each the row's event count minus its shape s: s = 0 when the row has no
@@ -14,17 +15,48 @@
 ///   boundary, and nothing after.
 struct SketchColumn {
     static let denseShape = HyperLogLog.sparseEntryLimit + 1
-    /// The most keys a column decodes to (256 MiB): a reader refuses a column claiming more,
-    /// before allocating. The writer stays far below: it closes a row group at the first series
-    /// boundary at or past ``SegmentFooter/sketchKeysPerGroup`` keys, and one series has at most
-    /// 10 080 rows (minutes of a week) of at most 3072 keys.
+    /// The most keys a column holds (rule SK2): a reader refuses a column claiming more. The
+    /// writer stays far below: it closes a row group at the first series boundary at or past
+    /// ``SegmentFooter/sketchKeysPerGroup`` keys, and one series has at most 10 080 rows
+    /// (minutes of a week) of at most 3072 keys.
     static let maxKeys = 1 << 26
 
-    /// Row `r`'s sparse keys are `keys[starts[r]..<starts[r + 1]]`, ascending.
+    /// Columns of at most this many keys are kept decoded (4 MiB); larger ones keep their
+    /// position codes and decode a row when it is used, so that a column whose rows cost few
+    /// bits (a row holding most of a small table costs almost none) cannot turn a small block
+    /// into a large allocation. A row group of 512 rows of a few keys each is far below it.
+    static let decodedKeyLimit = 1 << 20
+
+    /// Row `r` has `starts[r + 1] − starts[r]` sparse keys: `keys[starts[r]..<starts[r + 1]]`,
+    /// ascending, when the column is kept decoded; else in `codes`.
     private let keys: [UInt32]
     private let starts: [UInt32]
+    private let codes: Codes?
     /// The dense rows' registers, by row (their key ranges are empty).
     private let dense: [Int: [UInt8]]
+
+    /// A large column's position codes, checked when the column was read.
+    private struct Codes {
+        let bits: [UInt8]
+        /// Per row, the bit where its code starts.
+        let rowBits: [UInt32]
+        let table: SketchEntryTable
+
+        /// Decodes row `row`'s `count` keys and passes them to `body`.
+        func withKeys(ofRow row: Int, count: Int, _ body: (UnsafeBufferPointer<UInt32>) -> Void) {
+            bits.withUnsafeBytes { raw in
+                var reader = BitReader(raw)
+                reader.skip(bits: Int(rowBits[row]))
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { keys in
+                    // Checked when the column was read: cannot fail.
+                    guard InterpolativeCode.decode(count: count, rangeCount: table.count, from: &reader, into: keys),
+                          SketchColumn.resolve(keys, in: table)
+                    else { preconditionFailure("a checked sketch column no longer decodes") }
+                    body(UnsafeBufferPointer(keys))
+                }
+            }
+        }
+    }
 
     /// Decodes and checks `reader`'s bytes as the sketches of rows with `counts` events; nil
     /// when they break a rule (a sparse row needs `table`, and holds at most its count of keys).
@@ -32,68 +64,82 @@ struct SketchColumn {
         var reader = reader
         // Every shape takes at least one byte: check before reserving.
         guard counts.count <= reader.remaining else { return nil }
-        var shapes: [Int] = []
-        shapes.reserveCapacity(counts.count)
-        var keyCount = 0
-        var denseRows = 0
-        for count in counts {
+        var starts: [UInt32] = [0]
+        starts.reserveCapacity(counts.count + 1)
+        var denseRows: [Int] = []
+        for (row, count) in counts.enumerated() {
             guard let missing = reader.readVarint(), missing <= count, count - missing <= UInt64(Self.denseShape) else {
                 return nil
             }
+            var keyCount = Int(starts.last!)
             let shape = Int(count - missing)
             if shape == Self.denseShape {
-                denseRows += 1
+                denseRows.append(row)
             } else if shape > 0 {
                 guard let table, shape <= table.count else { return nil }
                 keyCount += shape
+                guard keyCount <= Self.maxKeys else { return nil }
             }
-            shapes.append(shape)
+            starts.append(UInt32(keyCount))
         }
-        guard keyCount <= Self.maxKeys, denseRows <= reader.remaining / HyperLogLog.registerCount else { return nil }
+        guard denseRows.count <= reader.remaining / HyperLogLog.registerCount else { return nil }
         var dense: [Int: [UInt8]] = [:]
-        for (row, shape) in shapes.enumerated() where shape == Self.denseShape {
+        for row in denseRows {
             let start = reader.position
             _ = reader.skip(HyperLogLog.registerCount)
             let registers = Array(reader.bytes[start..<reader.position])
             guard !registers.contains(where: { $0 > HyperLogLog.maxRegisterValue }) else { return nil }
             dense[row] = registers
         }
-        var starts: [UInt32] = [0]
-        starts.reserveCapacity(counts.count + 1)
-        var valid = true
-        let keys = [UInt32](unsafeUninitializedCapacity: keyCount) { keys, initialized in
-            reader.bytes.withUnsafeBytes { bytes in
-                var bits = BitReader(UnsafeRawBufferPointer(rebasing: bytes[reader.position..<reader.end]))
-                var next = 0
-                for shape in shapes {
-                    if shape > 0 && shape < Self.denseShape {
-                        let row = UnsafeMutableBufferPointer(rebasing: keys[next..<next + shape])
-                        guard InterpolativeCode.decode(count: shape, rangeCount: table!.count, from: &bits, into: row),
-                              Self.resolve(row, in: table!)
-                        else {
-                            valid = false
-                            break
-                        }
-                        next += shape
-                    }
-                    starts.append(UInt32(next))
-                }
-                initialized = next
-                // At most 7 padding bits, all zero.
-                let padding = bits.remainingBits
-                valid = valid && padding < 8 && bits.read(bits: padding) == 0
-            }
+        let bits = Array(reader.bytes[reader.position..<reader.end])
+        let keyCount = Int(starts.last!)
+        var keys: [UInt32] = []
+        var rowBits: [UInt32] = []
+        if keyCount <= Self.decodedKeyLimit {
+            keys.reserveCapacity(keyCount)
+        } else {
+            rowBits = [UInt32](repeating: 0, count: counts.count)
+        }
+        let valid = Self.visitRows(bits, starts: starts, table: table) { row, bit, rowKeys in
+            if rowBits.isEmpty { keys.append(contentsOf: rowKeys) } else { rowBits[row] = UInt32(bit) }
         }
         guard valid else { return nil }
         self.keys = keys
         self.starts = starts
+        self.codes = rowBits.isEmpty ? nil : Codes(bits: bits, rowBits: rowBits, table: table!)
         self.dense = dense
+    }
+
+    /// Decodes every sparse row's positions (rule SK3) in row order and passes the row, the bit
+    /// its code starts at and its keys to `body`; false at the first broken rule, or when more
+    /// than 7 bits, or a nonzero one, follow the last row.
+    private static func visitRows(
+        _ bits: [UInt8], starts: [UInt32], table: SketchEntryTable?, _ body: (Int, Int, UnsafeBufferPointer<UInt32>) -> Void
+    ) -> Bool {
+        bits.withUnsafeBytes { raw in
+            var reader = BitReader(raw)
+            return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: HyperLogLog.sparseEntryLimit) { scratch in
+                for row in 0..<starts.count - 1 {
+                    let count = Int(starts[row + 1] - starts[row])
+                    guard count > 0 else { continue }
+                    let table = table!  // the shapes were checked: a sparse row has a table
+                    let start = reader.position
+                    let keys = UnsafeMutableBufferPointer(rebasing: scratch[..<count])
+                    guard InterpolativeCode.decode(count: count, rangeCount: table.count, from: &reader, into: keys),
+                          resolve(keys, in: table)
+                    else { return false }
+                    body(row, start, UnsafeBufferPointer(keys))
+                }
+                let padding = reader.remainingBits
+                return padding < 8 && reader.read(bits: padding) == 0
+            }
+        }
     }
 
     /// Replaces the positions in `row` by the table's keys; false when two of them share an idx′
     /// (a sketch keeps one key per idx′, rule SK3). Positions ascend, so keys do, and keys
     /// sharing an idx′ are neighbours.
-    private static func resolve(_ row: UnsafeMutableBufferPointer<UInt32>, in table: SketchEntryTable) -> Bool {
+    fileprivate static func resolve(_ row: UnsafeMutableBufferPointer<UInt32>, in table: SketchEntryTable) -> Bool {
         table.keys.withUnsafeBufferPointer { tableKeys in
             var previousIndex: UInt32?
             for i in row.indices {
@@ -106,15 +152,28 @@ struct SketchColumn {
         }
     }
 
-    /// Heap bytes held: the keys, the row starts and the dense registers.
-    var approximateBytes: Int { 4 * (keys.count + starts.count) + dense.count * (HyperLogLog.registerCount + 64) }
+    /// Heap bytes held: the keys or codes, the row starts and the dense registers.
+    var approximateBytes: Int {
+        4 * (keys.count + starts.count) + (codes.map { $0.bits.count + 4 * $0.rowBits.count } ?? 0)
+            + dense.count * (HyperLogLog.registerCount + 64)
+    }
+
+    /// Passes row `row`'s sparse keys (`range` of them, non-empty) to `body`.
+    @inline(__always)
+    private func withKeys(ofRow row: Int, _ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt32>) -> Void) {
+        if let codes {
+            codes.withKeys(ofRow: row, count: range.count, body)
+        } else {
+            keys.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+        }
+    }
 
     /// Row `row`'s sketch; nil when the row has no units.
     func sketch(at row: Int) -> HyperLogLog? {
         let range = self.range(of: row)
         var sketch = HyperLogLog()
         if !range.isEmpty {
-            sketch.sparseKeys = Array(keys[range])
+            withKeys(ofRow: row, range) { sketch.sparseKeys = Array($0) }
             sketch.sortedCount = range.count
         } else if let registers = dense[row] {
             sketch.registers = registers
@@ -130,8 +189,8 @@ struct SketchColumn {
         let range = self.range(of: row)
         if !range.isEmpty {
             if units == nil { units = HyperLogLog() }
-            keys.withUnsafeBufferPointer { keys in
-                for key in keys[range] { units!.insert(sparseKey: key) }
+            withKeys(ofRow: row, range) { keys in
+                for key in keys { units!.insert(sparseKey: key) }
             }
         } else if !dense.isEmpty, let registers = dense[row] {
             if units == nil { units = HyperLogLog() }

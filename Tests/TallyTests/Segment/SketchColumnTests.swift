@@ -79,6 +79,21 @@ import Testing
         #expect(column.count == 2_048 + 2_048 * 10 / 8)
     }
 
+    /// Rows holding a whole 3072-key table cost no bits: 342 of them (over a million keys) are
+    /// kept as codes, a row decoded when used, so the column costs what its bytes do.
+    @Test func columnsOfManyKeysStayCoded() throws {
+        let table = SketchEntryTable(keys: (0..<3072).map { UInt32(2 * $0 + 1) << 7 })
+        let rows = 342
+        #expect(rows * 3072 > SketchColumn.decodedKeyLimit)
+        let column = try #require(decoded([UInt8](repeating: 0, count: rows), counts: Array(repeating: 3072, count: rows), table: table))
+        #expect(column.approximateBytes < 16 * 1024)
+        #expect(column.sketch(at: 7)?.sparseKeys == table.keys)
+        var merged: HyperLogLog?
+        for row in 0..<rows { column.mergeSketch(at: row, into: &merged) }
+        #expect(merged == column.sketch(at: 0))
+        #expect(decoded([UInt8](repeating: 0, count: rows) + [1], counts: Array(repeating: 3072, count: rows), table: table) == nil)
+    }
+
     /// The writer closes a row group at the first series boundary at or past its key budget
     /// (2^24 in files; 10 here), as well as at 512 rows: a group never splits a series.
     @Test func rowGroupsCloseAtTheKeyBudget() {
