@@ -49,9 +49,9 @@ struct SketchColumn {
                 reader.skip(bits: Int(rowBits[row]))
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { keys in
                     // Checked when the column was read: cannot fail.
-                    guard InterpolativeCode.decode(count: count, rangeCount: table.count, from: &reader, into: keys),
-                          SketchColumn.resolve(keys, in: table)
-                    else { preconditionFailure("a checked sketch column no longer decodes") }
+                    guard SketchColumn.decodeKeys(from: &reader, into: keys, table: table) else {
+                        preconditionFailure("a checked sketch column no longer decodes")
+                    }
                     body(UnsafeBufferPointer(keys))
                 }
             }
@@ -91,7 +91,7 @@ struct SketchColumn {
             guard !registers.contains(where: { $0 > HyperLogLog.maxRegisterValue }) else { return nil }
             dense[row] = registers
         }
-        let bits = Array(reader.bytes[reader.position..<reader.end])
+        let bits = reader.bytes[reader.position..<reader.end]
         let keyCount = Int(starts.last!)
         var keys: [UInt32] = []
         var rowBits: [UInt32] = []
@@ -106,7 +106,7 @@ struct SketchColumn {
         guard valid else { return nil }
         self.keys = keys
         self.starts = starts
-        self.codes = rowBits.isEmpty ? nil : Codes(bits: bits, rowBits: rowBits, table: table!)
+        self.codes = rowBits.isEmpty ? nil : Codes(bits: Array(bits), rowBits: rowBits, table: table!)
         self.dense = dense
     }
 
@@ -114,7 +114,7 @@ struct SketchColumn {
     /// its code starts at and its keys to `body`; false at the first broken rule, or when more
     /// than 7 bits, or a nonzero one, follow the last row.
     private static func visitRows(
-        _ bits: [UInt8], starts: [UInt32], table: SketchEntryTable?, _ body: (Int, Int, UnsafeBufferPointer<UInt32>) -> Void
+        _ bits: ArraySlice<UInt8>, starts: [UInt32], table: SketchEntryTable?, _ body: (Int, Int, UnsafeBufferPointer<UInt32>) -> Void
     ) -> Bool {
         bits.withUnsafeBytes { raw in
             var reader = BitReader(raw)
@@ -125,9 +125,7 @@ struct SketchColumn {
                     let table = table!  // the shapes were checked: a sparse row has a table
                     let start = reader.position
                     let keys = UnsafeMutableBufferPointer(rebasing: scratch[..<count])
-                    guard InterpolativeCode.decode(count: count, rangeCount: table.count, from: &reader, into: keys),
-                          resolve(keys, in: table)
-                    else { return false }
+                    guard decodeKeys(from: &reader, into: keys, table: table) else { return false }
                     body(row, start, UnsafeBufferPointer(keys))
                 }
                 let padding = reader.remainingBits
@@ -136,10 +134,19 @@ struct SketchColumn {
         }
     }
 
+    /// Decodes one row's `keys.count` positions at `reader` and replaces them by the table's
+    /// keys; false when the bits run out or the row breaks rule SK3.
+    fileprivate static func decodeKeys(
+        from reader: inout BitReader, into keys: UnsafeMutableBufferPointer<UInt32>, table: SketchEntryTable
+    ) -> Bool {
+        InterpolativeCode.decode(count: keys.count, rangeCount: table.count, from: &reader, into: keys)
+            && resolve(keys, in: table)
+    }
+
     /// Replaces the positions in `row` by the table's keys; false when two of them share an idx′
     /// (a sketch keeps one key per idx′, rule SK3). Positions ascend, so keys do, and keys
     /// sharing an idx′ are neighbours.
-    fileprivate static func resolve(_ row: UnsafeMutableBufferPointer<UInt32>, in table: SketchEntryTable) -> Bool {
+    private static func resolve(_ row: UnsafeMutableBufferPointer<UInt32>, in table: SketchEntryTable) -> Bool {
         table.keys.withUnsafeBufferPointer { tableKeys in
             var previousIndex: UInt32?
             for i in row.indices {
