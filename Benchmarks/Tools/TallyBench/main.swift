@@ -23,7 +23,7 @@ import TallyWorkload
 //   tally-bench info DB
 //       Events, rollup rows, series and bytes per metric and in all: how much the rollup
 //       condenses the stream, which decides the cost of flushes and queries.
-//   tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4]
+//   tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4] [--threads N]
 //       Opens DB once and runs q1-q4 in process: one cold run, then N timed warm runs.
 //       Prints JSON: the answers, the cold time and the warm median in seconds.
 
@@ -32,7 +32,7 @@ func usage() -> Never {
         usage: tally-bench generate --events N [--seed S] [--days D] [--out FILE]
                tally-bench check [--events N] [--seed S]
                tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
-               tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4]
+               tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4] [--threads N]
                tally-bench info DB
                tally-bench compact DB
                tally-bench crash-copy DB [--events N] [--seed S]
@@ -141,7 +141,12 @@ func query() throws {
     guard positional.count == 1, let from = flags["q3-from"].flatMap(Int64.init) else { usage() }
     let repeats = max(1, flags["repeat"].flatMap(Int.init) ?? 5)
     let openStart = DispatchTime.now().uptimeNanoseconds
-    let db = try Tally.open(at: positional[0], options: { var o = Options(); o.readOnly = true; return o }())
+    let db = try Tally.open(at: positional[0], options: {
+        var o = Options()
+        o.readOnly = true
+        if let threads = flags["threads"].flatMap(Int.init) { o.queryThreads = threads }
+        return o
+    }())
     let openSeconds = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e9
     var report: [String: Any] = ["open_s": openSeconds]
     let only = flags["only"].map { Set($0.split(separator: ",").map(String.init)) }
@@ -173,7 +178,12 @@ func query() throws {
 
 func info() throws {
     guard positional.count == 1 else { usage() }
-    let db = try Tally.open(at: positional[0], options: { var o = Options(); o.readOnly = true; return o }())
+    let db = try Tally.open(at: positional[0], options: {
+        var o = Options()
+        o.readOnly = true
+        if let threads = flags["threads"].flatMap(Int.init) { o.queryThreads = threads }
+        return o
+    }())
     let info = try db.info()
     let events = Double(max(info.eventsIngested, 1))
     let rows = info.partitions.reduce(0) { $0 + $1.rows }

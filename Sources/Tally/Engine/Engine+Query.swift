@@ -144,38 +144,58 @@ extension Engine {
             data = try reader.readColumns(rowGroup, footer: footer, columns: columns, sketchEntries: table)
             columnCache.withLock { $0.insert(data, for: key) }
         }
-        // `local` passed, not captured: a captured var used from the closures below would be
-        // boxed and every access to it checked at run time.
+        // Two passes: each included row is first assigned its cell (a series' rows share its
+        // group, so the series' dimensions are matched once), then each column is merged into
+        // the cells row by row. Raw buffers, not arrays, inside the loops: a captured or sliced
+        // array is retained per use.
         let width = segment.bucketMilliseconds
-        // `data` passed, not captured: a capture is copied (each of its arrays retained) per call.
-        func accumulate(
-            rows: Range<Int>, group: Int, of data: borrowing SegmentReader.MetricColumns, into local: inout LocalAccumulator
-        ) {
-            for r in rows where aggregator.includes(bucket: data.buckets[r]) {
-                let slot = aggregator.slot(of: data.buckets[r], width: width)
-                local.addRow(r, of: data, at: Aggregator.LocalKey(group: group, slot: slot)) { key in
-                    let values = grouping.values(of: key.group) { names.dictionary[$0] }
-                    return aggregator.takeCell(at: Aggregator.GroupKey(slot: key.slot, values: values))
+        var rowCells = [Int32](repeating: -1, count: data.buckets.count)
+        rowCells.withUnsafeMutableBufferPointer { rowCells in
+            data.buckets.withUnsafeBufferPointer { buckets in
+                func assign(rows: Range<Int>, group: Int) {
+                    for row in rows where aggregator.includes(bucket: buckets[row]) {
+                        let key = Aggregator.LocalKey(group: group, slot: aggregator.slot(of: buckets[row], width: width))
+                        rowCells[row] = Int32(local.cellIndex(of: key) { key in
+                            let values = grouping.values(of: key.group) { names.dictionary[$0] }
+                            return aggregator.takeCell(at: Aggregator.GroupKey(slot: key.slot, values: values))
+                        })
+                    }
+                }
+                if matcher.matchesAllIntoOneGroup {
+                    return assign(rows: buckets.indices, group: grouping.group(for: []))
+                }
+                var row = 0
+                data.series.start.withUnsafeBufferPointer { start in
+                    data.series.keys.withUnsafeBufferPointer { keys in
+                        data.series.values.withUnsafeBufferPointer { values in
+                            if let soleKey = matcher.soleGroupKey {
+                                // One group-by key and no filter (the common shape): the group
+                                // is the series' value of that key, found without a tuple.
+                                for (seriesIndex, run) in data.seriesRuns.enumerated() {
+                                    var value: Int32 = -1
+                                    for pair in start[seriesIndex]..<start[seriesIndex + 1] where keys[pair] == soleKey {
+                                        value = values[pair]
+                                        break
+                                    }
+                                    assign(rows: row..<row + run, group: grouping.group(forValue: value))
+                                    row += run
+                                }
+                                return
+                            }
+                            var groupValues: [Int32] = []
+                            for (seriesIndex, run) in data.seriesRuns.enumerated() {
+                                defer { row += run }
+                                let pairs = start[seriesIndex]..<start[seriesIndex + 1]
+                                guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues)
+                                else { continue }
+                                assign(rows: row..<row + run, group: grouping.group(for: groupValues))
+                            }
+                        }
+                    }
                 }
             }
         }
-        if matcher.matchesAllIntoOneGroup {
-            accumulate(rows: 0..<rowGroup.rowCount, group: grouping.group(for: []), of: data, into: &local)
-            return
-        }
-        var row = 0
-        var groupValues: [Int32] = []
-        // Buffers, not arrays: slicing an array per series retains it.
-        data.series.keys.withUnsafeBufferPointer { keys in
-            data.series.values.withUnsafeBufferPointer { values in
-                for (seriesIndex, run) in data.seriesRuns.enumerated() {
-                    defer { row += run }
-                    let pairs = data.series.pairs(of: seriesIndex)
-                    guard matcher.groupValues(keys: keys[pairs], values: values[pairs], into: &groupValues) else { continue }
-                    accumulate(rows: row..<row + run, group: grouping.group(for: groupValues), of: data, into: &local)
-                }
-            }
-        }
+        local.mergeRows(of: data, into: rowCells)
     }
 
     /// Segments whose footer (and dictionary, once needed) stay decoded in memory.
@@ -239,15 +259,20 @@ struct LocalGrouping {
             tuples.append(values)
             return tuples.count - 1
         }
-        let slot = Int(values[0]) + 1
+        return group(forValue: values[0])
+    }
+
+    /// ``group(for:)`` of the one-value tuple `[value]`.
+    @inline(__always)
+    mutating func group(forValue value: Int32) -> Int {
+        let slot = Int(value) + 1
+        if slot < singleValueIDs.count, singleValueIDs[slot] > 0 { return singleValueIDs[slot] - 1 }
         if slot >= singleValueIDs.count {
             singleValueIDs.append(contentsOf: repeatElement(0, count: slot + 1 - singleValueIDs.count))
         }
-        if singleValueIDs[slot] == 0 {
-            tuples.append(values)
-            singleValueIDs[slot] = tuples.count
-        }
-        return singleValueIDs[slot] - 1
+        tuples.append([value])
+        singleValueIDs[slot] = tuples.count
+        return tuples.count - 1
     }
 
     /// Each group's values as strings, `nil` where the series lacked the key.

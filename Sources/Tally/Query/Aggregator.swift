@@ -117,22 +117,22 @@ struct LocalAccumulator {
         cells[cellIndex(of: key)].merge(cell)
     }
 
-    /// Merges row `row` of `columns` into the cell accumulated at `key`, its sketch's keys
-    /// inserted one by one (nothing is built per row). `columns` is borrowed, not captured by a
-    /// closure: a captured copy would retain each of its arrays per row.
-    /// A cell met for the first time starts as `start(key)`.
-    @inline(__always)
-    mutating func addRow(
-        _ row: Int, of columns: borrowing SegmentReader.MetricColumns, at key: Aggregator.LocalKey,
-        start: (Aggregator.LocalKey) -> RollupCell
-    ) {
-        let index = cellIndex(of: key, start: start)
-        columns.mergeRow(row, into: &cells[index])
-        columns.sketches?.mergeSketch(at: row, into: &cells[index].units)
+    /// Merges each row `r` of `columns` with `rowCells[r] >= 0` into cell `rowCells[r]` (a
+    /// position ``cellIndex(of:start:)`` returned), in row order; its sketch's keys are inserted
+    /// one by one (nothing is built per row).
+    mutating func mergeRows(of columns: borrowing SegmentReader.MetricColumns, into rowCells: [Int32]) {
+        cells.withUnsafeMutableBufferPointer { cells in
+            for (row, cell) in rowCells.enumerated() where cell >= 0 {
+                columns.mergeRow(row, into: &cells[Int(cell)])
+            }
+            columns.sketches?.mergeSketches(of: rowCells, into: cells)
+        }
     }
 
+    /// The position of the cell accumulated at `key`; a cell met for the first time starts as
+    /// `start(key)`.
     @inline(__always)
-    private mutating func cellIndex(of key: Aggregator.LocalKey, start: (Aggregator.LocalKey) -> RollupCell = { _ in RollupCell() }) -> Int {
+    mutating func cellIndex(of key: Aggregator.LocalKey, start: (Aggregator.LocalKey) -> RollupCell = { _ in RollupCell() }) -> Int {
         if key.group < lastSlotOfGroup.count, lastSlotOfGroup[key.group].slot == key.slot, lastSlotOfGroup[key.group].cell >= 0 {
             return lastSlotOfGroup[key.group].cell
         }

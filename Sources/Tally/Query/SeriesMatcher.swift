@@ -30,6 +30,12 @@ struct SeriesMatcher {
         }
     }
 
+    /// The id of the query's one group-by key, when it has no filters and exactly one group-by
+    /// key that this source knows: a series' group is then its value of that key (-1 without).
+    var soleGroupKey: Int32? {
+        filters.isEmpty && groupCount == 1 && groupKeys.count == 1 ? groupKeys[0].key : nil
+    }
+
     /// Sets `group` to the group value ids (-1 for a missing key) of a series given as parallel
     /// key and value ids; returns false, leaving `group` unspecified, when a filter rejects it.
     /// Reusing `group` from series to series allocates nothing.

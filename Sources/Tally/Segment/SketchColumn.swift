@@ -93,40 +93,47 @@ struct SketchColumn {
         }
         let bits = reader.bytes[reader.position..<reader.end]
         let keyCount = Int(starts.last!)
-        var keys: [UInt32] = []
-        var rowBits: [UInt32] = []
+        var valid = false
         if keyCount <= Self.decodedKeyLimit {
-            keys.reserveCapacity(keyCount)
+            self.keys = [UInt32](unsafeUninitializedCapacity: keyCount) { keys, initialized in
+                valid = Self.visitRows(bits, starts: starts, table: table, decodingInto: keys) { _, _ in }
+                // Rows decode in order, each into its range: all of it on success.
+                initialized = valid ? keyCount : 0
+            }
+            self.codes = nil
         } else {
-            rowBits = [UInt32](repeating: 0, count: counts.count)
-        }
-        let valid = Self.visitRows(bits, starts: starts, table: table) { row, bit, rowKeys in
-            if rowBits.isEmpty { keys.append(contentsOf: rowKeys) } else { rowBits[row] = UInt32(bit) }
+            var rowBits = [UInt32](repeating: 0, count: counts.count)
+            valid = Self.visitRows(bits, starts: starts, table: table, decodingInto: nil) { row, bit in
+                rowBits[row] = UInt32(bit)
+            }
+            self.keys = []
+            self.codes = valid ? Codes(bits: Array(bits), rowBits: rowBits, table: table!) : nil
         }
         guard valid else { return nil }
-        self.keys = keys
         self.starts = starts
-        self.codes = rowBits.isEmpty ? nil : Codes(bits: Array(bits), rowBits: rowBits, table: table!)
         self.dense = dense
     }
 
-    /// Decodes every sparse row's positions (rule SK3) in row order and passes the row, the bit
-    /// its code starts at and its keys to `body`; false at the first broken rule, or when more
+    /// Decodes every sparse row's positions (rule SK3) in row order, each into its range of
+    /// `output` (`starts[r]..<starts[r + 1]`) when given, else into scratch, and passes the row
+    /// and the bit its code starts at to `body`; false at the first broken rule, or when more
     /// than 7 bits, or a nonzero one, follow the last row.
     private static func visitRows(
-        _ bits: ArraySlice<UInt8>, starts: [UInt32], table: SketchEntryTable?, _ body: (Int, Int, UnsafeBufferPointer<UInt32>) -> Void
+        _ bits: ArraySlice<UInt8>, starts: [UInt32], table: SketchEntryTable?,
+        decodingInto output: UnsafeMutableBufferPointer<UInt32>?, _ body: (Int, Int) -> Void
     ) -> Bool {
         bits.withUnsafeBytes { raw in
             var reader = BitReader(raw)
             return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: HyperLogLog.sparseEntryLimit) { scratch in
                 for row in 0..<starts.count - 1 {
-                    let count = Int(starts[row + 1] - starts[row])
-                    guard count > 0 else { continue }
+                    let range = Int(starts[row])..<Int(starts[row + 1])
+                    guard !range.isEmpty else { continue }
                     let table = table!  // the shapes were checked: a sparse row has a table
                     let start = reader.position
-                    let keys = UnsafeMutableBufferPointer(rebasing: scratch[..<count])
+                    let keys = output.map { UnsafeMutableBufferPointer(rebasing: $0[range]) }
+                        ?? UnsafeMutableBufferPointer(rebasing: scratch[..<range.count])
                     guard decodeKeys(from: &reader, into: keys, table: table) else { return false }
-                    body(row, start, UnsafeBufferPointer(keys))
+                    body(row, start)
                 }
                 let padding = reader.remainingBits
                 return padding < 8 && reader.read(bits: padding) == 0
@@ -202,6 +209,24 @@ struct SketchColumn {
         } else if !dense.isEmpty, let registers = dense[row] {
             if units == nil { units = HyperLogLog() }
             registers.withUnsafeBytes { units!.mergeRegisters($0) }
+        }
+    }
+
+    /// Merges each row `r`'s sketch with `rowCells[r] >= 0` into `cells[rowCells[r]].units`, as
+    /// ``mergeSketch(at:into:)`` would, in row order.
+    func mergeSketches(of rowCells: [Int32], into cells: UnsafeMutableBufferPointer<RollupCell>) {
+        guard codes == nil, dense.isEmpty else {
+            for (row, cell) in rowCells.enumerated() where cell >= 0 { mergeSketch(at: row, into: &cells[Int(cell)].units) }
+            return
+        }
+        keys.withUnsafeBufferPointer { keys in
+            starts.withUnsafeBufferPointer { starts in
+                for (row, cell) in rowCells.enumerated() where cell >= 0 && starts[row] < starts[row + 1] {
+                    let rowKeys = UnsafeBufferPointer(rebasing: keys[Int(starts[row])..<Int(starts[row + 1])])
+                    if cells[Int(cell)].units == nil { cells[Int(cell)].units = HyperLogLog() }
+                    cells[Int(cell)].units!.insert(sparseKeys: rowKeys)
+                }
+            }
         }
     }
 

@@ -63,11 +63,11 @@ extension HyperLogLog {
         let pending = sparseKeys.count - sorted
         guard pending > 0 else { return }
         let mergedCount = sparseKeys.withUnsafeMutableBufferPointer { keys in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: pending) { buffer in
-                var scratch = buffer
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * pending) { buffer in
+                let scratch = UnsafeMutableBufferPointer(rebasing: buffer[..<pending])
                 // Move the pending keys out: the merge writes over their slots.
                 _ = scratch.initialize(fromContentsOf: keys[sorted...])
-                scratch.sort()
+                Self.sort(scratch, using: UnsafeMutableBufferPointer(rebasing: buffer[pending...]))
                 let unique = Self.keepLargestPerIndex(scratch)
                 return Self.mergeSortedKeys(
                     into: keys, sortedCount: sorted,
@@ -100,6 +100,41 @@ extension HyperLogLog {
                 let (index, rho) = SparseKey.register(of: key)
                 if registers[index] < rho { registers[index] = rho }
             }
+        }
+    }
+
+    /// Sorts `keys` ascending, with `buffer` (as many slots) as scratch: a least-significant-digit
+    /// radix sort, four passes of one byte, for all but short runs. Comparison sorts of random
+    /// keys mispredict a branch per comparison; the buffer merges of a query's growing sparse
+    /// sketches sort hundreds of keys at a time.
+    static func sort(_ keys: UnsafeMutableBufferPointer<UInt32>, using buffer: UnsafeMutableBufferPointer<UInt32>) {
+        guard keys.count >= 64 else {
+            var keys = keys
+            return keys.sort()
+        }
+        precondition(buffer.count >= keys.count)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { counts in
+            counts.initialize(repeating: 0)
+            for key in keys {
+                for digit in 0..<4 { counts[digit * 256 + Int((key >> UInt32(8 * digit)) & 0xFF)] += 1 }
+            }
+            var from = keys, to = buffer
+            for digit in 0..<4 {
+                // Exclusive prefix sums: where each byte value's keys start.
+                var total = 0
+                for value in 0..<256 {
+                    let count = counts[digit * 256 + value]
+                    counts[digit * 256 + value] = total
+                    total += count
+                }
+                for key in from {
+                    let slot = digit * 256 + Int((key >> UInt32(8 * digit)) & 0xFF)
+                    to[counts[slot]] = key
+                    counts[slot] += 1
+                }
+                swap(&from, &to)
+            }
+            // Four passes: the sorted keys are back in `keys`.
         }
     }
 

@@ -83,6 +83,23 @@ struct HyperLogLog: Sendable {
         }
     }
 
+    /// Adds what each of `keys` stands for, as inserting them one by one would; once dense (or
+    /// when it turns dense on the way), the rest are register updates with one uniqueness check.
+    mutating func insert(sparseKeys keys: UnsafeBufferPointer<UInt32>) {
+        var next = keys.startIndex
+        while next < keys.endIndex && registers.isEmpty {
+            insert(sparseKey: keys[next])
+            next += 1
+        }
+        guard next < keys.endIndex else { return }
+        registers.withUnsafeMutableBufferPointer { registers in
+            for key in keys[next...] {
+                let (index, rho) = SparseKey.register(of: key)
+                if registers[index] < rho { registers[index] = rho }
+            }
+        }
+    }
+
     /// The rho of a dense register: 1 + the leading zeros of the low 50 bits, at most 51.
     @inline(__always)
     static func denseRho(hash: UInt64) -> UInt8 {

@@ -189,6 +189,35 @@ private func relativeError(_ sketch: HyperLogLog, _ truth: Int) -> Double {
         #expect(even == whole)
     }
 
+    /// The buffer's sort: a radix sort from 64 keys, the library's below; both must give the
+    /// ascending order, duplicates and extreme keys included.
+    @Test(arguments: [0, 1, 63, 64, 65, 700, 5000])
+    func pendingKeysSortAscending(count: Int) {
+        var keys = (0..<count).map { UInt32(truncatingIfNeeded: unitHash($0 / 2)) }
+        if count > 2 { keys[0] = .max; keys[1] = 0 }
+        var buffer = [UInt32](repeating: 0, count: count)
+        var sorted = keys
+        sorted.withUnsafeMutableBufferPointer { sorted in
+            buffer.withUnsafeMutableBufferPointer { HyperLogLog.sort(sorted, using: $0) }
+        }
+        #expect(sorted == keys.sorted())
+    }
+
+    /// Inserting a run of keys at once equals inserting them one by one, through the turn to
+    /// dense in the middle of a run.
+    @Test func insertingARunOfKeysEqualsInsertingEach() {
+        let keys = (0..<5000).map { HyperLogLog.SparseKey.make(hash: unitHash($0 % 4000)) }
+        var oneByOne = HyperLogLog()
+        var runs = HyperLogLog()
+        for run in stride(from: 0, to: keys.count, by: 700) {
+            let slice = keys[run..<min(run + 700, keys.count)]
+            for key in slice { oneByOne.insert(sparseKey: key) }
+            slice.withUnsafeBufferPointer { runs.insert(sparseKeys: $0) }
+            #expect(runs == oneByOne)
+        }
+        #expect(!runs.isSparse)
+    }
+
     @Test func mergeOfSmallSparseSketchesIsTheSparseUnion() {
         var merged = sketch(of: 0..<600)
         merged.merge(sketch(of: 300..<1000))
