@@ -54,35 +54,101 @@ struct EventBatchBuilder {
         return id
     }
 
-    mutating func append(_ event: Event) {
-        var dimensions: [(UInt32, UInt32)] = []
-        dimensions.reserveCapacity(event.dimensions.count)
-        for (key, value) in event.dimensions { dimensions.append((intern(key), intern(value))) }
-        append(
-            timestamp: event.timestamp, metric: intern(event.metric), unit: event.unit.map { intern($0) },
-            value: event.value, dimensions: dimensions)
+    /// Appends `event`, finding strings met before through `seen` (see ``StringIdentityTable``:
+    /// every string it has seen must still be alive).
+    mutating func append(_ event: Event, seen: inout StringIdentityTable) {
+        func id(_ string: String) -> UInt32 { seen.id(of: string) { intern(string) } }
+        let metric = id(event.metric)
+        let unit = event.unit.map(id)
+        for (key, value) in event.dimensions {
+            batch.dimensionKeys.append(id(key))
+            batch.dimensionValues.append(id(value))
+        }
+        appendFields(timestamp: event.timestamp, metric: metric, unit: unit, value: event.value)
     }
 
     /// Appends an event whose strings are already interned in this builder.
     mutating func append(
         timestamp: Int64, metric: UInt32, unit: UInt32?, value: Double?, dimensions: [(UInt32, UInt32)]
     ) {
+        for (key, value) in dimensions {
+            batch.dimensionKeys.append(key)
+            batch.dimensionValues.append(value)
+        }
+        appendFields(timestamp: timestamp, metric: metric, unit: unit, value: value)
+    }
+
+    /// Ends an event whose dimensions were appended.
+    private mutating func appendFields(timestamp: Int64, metric: UInt32, unit: UInt32?, value: Double?) {
         batch.timestamps.append(timestamp)
         batch.metrics.append(metric)
         batch.units.append(unit ?? EventBatch.noUnit)
         batch.values.append(value ?? 0)
         batch.hasValue.append(value != nil)
-        for (key, value) in dimensions {
-            batch.dimensionKeys.append(key)
-            batch.dimensionValues.append(value)
-        }
         batch.dimensionStart.append(batch.dimensionKeys.count)
     }
 
     static func build(_ events: [Event]) -> EventBatch {
         var builder = EventBatchBuilder(capacity: events.count)
-        for event in events { builder.append(event) }
+        // `events` keeps every string alive while `seen` is in use.
+        var seen = StringIdentityTable()
+        for event in events { builder.append(event, seen: &seen) }
         return builder.batch
+    }
+}
+
+/// String → id by the `String` value's own 16 bytes, in front of the interner: two strings with
+/// the same bytes are the same small string (up to 15 UTF-8 bytes are stored inline) or share
+/// one storage, so they are equal. A dictionary key shared by every event, a short dimension
+/// value or unit is then found without reading or hashing its text. Strings with other bytes
+/// may still be equal: the caller's slower path decides those.
+///
+/// Requires: every string looked up stays alive while the table is used (else its storage
+/// could be reused by another string with the same bytes).
+struct StringIdentityTable {
+    /// Per slot the string's two words; `ids` holds id + 1, 0 for an empty slot.
+    private var words: [UInt64] = Array(repeating: 0, count: 2 * 64)
+    private var ids: [UInt32] = Array(repeating: 0, count: 64)
+    private var count = 0
+
+    /// The id stored for `string`, else `make()`'s, stored for it.
+    @inline(__always)
+    mutating func id(of string: String, orInsert make: () -> UInt32) -> UInt32 {
+        guard MemoryLayout<String>.size == 16 else { return make() }
+        let (low, high) = withUnsafeBytes(of: string) { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
+        let mask = ids.count - 1
+        var slot = Self.slot(low, high, mask: mask)
+        while ids[slot] != 0 {
+            if words[2 * slot] == low && words[2 * slot + 1] == high { return ids[slot] - 1 }
+            slot = (slot + 1) & mask
+        }
+        let id = make()
+        words[2 * slot] = low
+        words[2 * slot + 1] = high
+        ids[slot] = id + 1
+        count += 1
+        if count * 2 > ids.count { grow() }
+        return id
+    }
+
+    @inline(__always)
+    private static func slot(_ low: UInt64, _ high: UInt64, mask: Int) -> Int {
+        let mixed = (low ^ (high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: mixed >> 32) & mask
+    }
+
+    private mutating func grow() {
+        let (oldWords, oldIDs) = (words, ids)
+        words = Array(repeating: 0, count: 4 * oldIDs.count)
+        ids = Array(repeating: 0, count: 2 * oldIDs.count)
+        let mask = ids.count - 1
+        for old in oldIDs.indices where oldIDs[old] != 0 {
+            var slot = Self.slot(oldWords[2 * old], oldWords[2 * old + 1], mask: mask)
+            while ids[slot] != 0 { slot = (slot + 1) & mask }
+            words[2 * slot] = oldWords[2 * old]
+            words[2 * slot + 1] = oldWords[2 * old + 1]
+            ids[slot] = oldIDs[old]
+        }
     }
 }
 

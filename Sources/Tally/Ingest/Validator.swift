@@ -1,6 +1,7 @@
 /// Checks a batch against ``Limits`` and reports every bad event (PRODUCT.md, rule 1).
 ///
-/// Strings are checked once per distinct string of the batch, by the role they play.
+/// Strings are checked once per distinct string of the batch and role (name, unit, dimension
+/// value).
 enum Validator {
     /// All problems of `batch`, in event order; empty when the batch is valid.
     static func problems(in batch: EventBatch, limits: Limits) -> [EventProblem] {
@@ -11,16 +12,9 @@ enum Validator {
                 reason: "the batch has \(batch.count) events; the limit is \(limits.maxEventsPerBatch)"))
             return problems
         }
-        var nameVerdicts = [String?](repeating: nil, count: batch.strings.count)
-        var nameChecked = [Bool](repeating: false, count: batch.strings.count)
-        func nameProblem(_ index: UInt32) -> String? {
-            let i = Int(index)
-            if !nameChecked[i] {
-                nameVerdicts[i] = checkName(batch.strings[i])
-                nameChecked[i] = true
-            }
-            return nameVerdicts[i]
-        }
+        var names = Verdicts(batch.strings) { checkName($0) }
+        var units = Verdicts(batch.strings) { checkText($0, min: 1, max: Limits.maxUnitBytes) }
+        var values = Verdicts(batch.strings) { checkText($0, min: 0, max: Limits.maxDimensionValueBytes) }
         for event in 0..<batch.count {
             func report(_ field: String, _ reason: String) {
                 problems.append(EventProblem(index: event, field: field, reason: reason))
@@ -28,31 +22,55 @@ enum Validator {
             if !Limits.timestampRange.contains(batch.timestamps[event]) {
                 report("timestamp", "\(batch.timestamps[event]) is outside 0..<\(Limits.timestampRange.upperBound) (milliseconds since 1970, before year 10000)")
             }
-            if let reason = nameProblem(batch.metrics[event]) { report("metric", reason) }
+            if let reason = names.problem(batch.metrics[event]) { report("metric", reason) }
             if batch.hasValue[event] && !batch.values[event].isFinite {
                 report("value", "must be a finite number")
             }
             let unit = batch.units[event]
-            if unit != EventBatch.noUnit, let reason = checkText(batch.strings[Int(unit)], min: 1, max: Limits.maxUnitBytes) {
-                report("unit", reason)
-            }
+            if unit != EventBatch.noUnit, let reason = units.problem(unit) { report("unit", reason) }
             let dimensions = batch.dimensionRange(of: event)
             if dimensions.count > Limits.maxDimensionsPerEvent {
                 report("dimensions", "has \(dimensions.count) dimensions; the limit is \(Limits.maxDimensionsPerEvent)")
             }
-            var keys: [UInt32] = []
             for d in dimensions {
                 let key = batch.dimensionKeys[d]
-                if let reason = nameProblem(key) { report("dimensions", "key \(reason)") }
-                if keys.contains(key) { report("dimensions", "key \"\(batch.strings[Int(key)])\" appears twice") }
-                keys.append(key)
-                let value = batch.strings[Int(batch.dimensionValues[d])]
-                if let reason = checkText(value, min: 0, max: Limits.maxDimensionValueBytes) {
+                if let reason = names.problem(key) { report("dimensions", "key \(reason)") }
+                // Strings are interned: equal keys have equal indices.
+                if batch.dimensionKeys[dimensions.lowerBound..<d].contains(key) {
+                    report("dimensions", "key \"\(batch.strings[Int(key)])\" appears twice")
+                }
+                if let reason = values.problem(batch.dimensionValues[d]) {
                     report("dimensions", "value of \"\(batch.strings[Int(key)])\" \(reason)")
                 }
             }
         }
         return problems
+    }
+
+    /// One check of the batch's strings in one role, run at most once per distinct string.
+    private struct Verdicts {
+        private let strings: [String]
+        private let check: (String) -> String?
+        /// Per string: whether it was checked, and the check's answer.
+        private var checked: [Bool]
+        private var verdicts: [String?]
+
+        init(_ strings: [String], check: @escaping (String) -> String?) {
+            self.strings = strings
+            self.check = check
+            checked = [Bool](repeating: false, count: strings.count)
+            verdicts = [String?](repeating: nil, count: strings.count)
+        }
+
+        @inline(__always)
+        mutating func problem(_ index: UInt32) -> String? {
+            let i = Int(index)
+            if !checked[i] {
+                verdicts[i] = check(strings[i])
+                checked[i] = true
+            }
+            return verdicts[i]
+        }
     }
 
     /// What a logged batch must satisfy to be replayed (rule W6): the checks whose failure could

@@ -75,6 +75,36 @@ import TallyTesting
         #expect(error?.problems.map(\.index) == [0, 2])
     }
 
+    /// A bad string is checked once per batch and role but reported at every event using it,
+    /// in the role it plays there ("line\nbreak" is a fine unit length but not a name).
+    @Test func aBadStringIsReportedAtEveryEventThatUsesIt() throws {
+        let db = try open()
+        let bad = "line\nbreak"
+        let batch = [
+            Event(timestamp: 1, metric: "m", unit: bad), Event(timestamp: 2, metric: "m", unit: "ok"),
+            Event(timestamp: 3, metric: "m", dimensions: ["k": bad]), Event(timestamp: 4, metric: "m", unit: bad),
+            Event(timestamp: 5, metric: "m", dimensions: ["k": "v", "k2": "v"]),
+        ]
+        let error = #expect(throws: TallyError.self) { try db.ingest(batch) }
+        #expect(error?.problems.map(\.index) == [0, 2, 3])
+        #expect(error?.problems.map(\.field) == ["unit", "dimensions", "unit"])
+        #expect(try Fixtures.batchCounts(db) == [:])
+    }
+
+    /// Equal strings held in different storage (built at run time, longer than a small string)
+    /// are one string of the batch; equal small strings are found by their bytes.
+    @Test func equalStringsInDifferentStorageAreInternedOnce() {
+        let long = { (n: Int) in String(repeating: "unit-", count: 4) + String(n) }
+        let events = (0..<6).map { i in
+            Event(timestamp: Int64(i), metric: "m", dimensions: ["k": i % 2 == 0 ? "v" : String("vv".prefix(1))],
+                  unit: long(i % 3))
+        }
+        let batch = EventBatchBuilder.build(events)
+        #expect(batch.strings.sorted() == ["k", "m", long(0), long(1), long(2), "v"].sorted())
+        #expect(batch.units.map { batch.strings[Int($0)] } == events.map(\.unit!))
+        #expect(Set(batch.dimensionValues).count == 1)
+    }
+
     @Test func batchSizeLimit() throws {
         var limits = Limits()
         limits.maxEventsPerBatch = 10
