@@ -45,12 +45,14 @@ extension SegmentFooter {
             guard totals.isPresent, let groupCount = reader.readCount(max: min(rowCount, reader.remaining)), groupCount > 0
             else { throw corrupt("metric entry is malformed") }
             var groups: [RowGroup] = []
+            groups.reserveCapacity(groupCount)
             for _ in 0..<groupCount {
                 guard let rows = reader.readCount(max: rowCount - rowsSeen), let events = reader.readVarint(),
                       let seriesCount = reader.readCount(max: min(max(rows, 0), SegmentFooter.rowsPerGroup)),
                       let groupMin = reader.readInt64(), let groupMax = reader.readInt64()
                 else { throw corrupt("row group entry is malformed") }
                 var columns: [BlockRef] = []
+                columns.reserveCapacity(columnKinds.count)
                 for _ in columnKinds { columns.append(try ref(&reader)) }
                 let zones = try decodeZones(&reader, stringCount: stringCount, corrupt: corrupt)
                 let group = RowGroup(
