@@ -130,7 +130,15 @@ private struct RankedSeries {
 
     /// Whether series `a` comes before series `b`: their (key rank, value rank) lists compared
     /// lexicographically, a proper prefix first.
+    /// Indexes the ranks directly: slicing them per comparison retained the array twice.
     func precedes(_ a: Int, _ b: Int) -> Bool {
-        ranks[2 * start[a]..<2 * start[a + 1]].lexicographicallyPrecedes(ranks[2 * start[b]..<2 * start[b + 1]])
+        var i = 2 * start[a], j = 2 * start[b]
+        let endA = 2 * start[a + 1], endB = 2 * start[b + 1]
+        while i < endA && j < endB {
+            if ranks[i] != ranks[j] { return ranks[i] < ranks[j] }
+            i += 1
+            j += 1
+        }
+        return i == endA && j < endB
     }
 }
