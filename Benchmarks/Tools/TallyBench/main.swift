@@ -13,9 +13,10 @@ import TallyWorkload
 //   tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
 //       `Tally.importNDJSON` with the handle's durability (default normal): what `tally import`
 //       does, for use until the CLI is merged. Prints the events and seconds.
-//   tally-bench crash-copy DB [--events N] [--seed S]
-//       Ingests one day of traffic (nothing flushed) and copies the file and its log while the
-//       handle is open: DB and DB-wal are what a crash leaves. For `tally-bench open`.
+//   tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
+//       Ingests one day (or D days) of traffic (nothing flushed) and copies the file and its log
+//       while the handle is open: DB and DB-wal are what a crash leaves. For `tally-bench open`.
+//       With --head-only, prints the head's bytes against the default memory budget instead.
 //   tally-bench open DB
 //       Times opening DB (log replay included) and prints the seconds and the events replayed.
 //   tally-bench compact DB
@@ -35,7 +36,7 @@ func usage() -> Never {
                tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4] [--threads N]
                tally-bench info DB
                tally-bench compact DB
-               tally-bench crash-copy DB [--events N] [--seed S]
+               tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
                tally-bench open DB
 
         """.utf8))
@@ -213,11 +214,19 @@ func crashCopy() throws {
     let source = directory.file("source.tally")
     let db = try Tally.open(at: source, options: options)
     var count = 0
-    for batch in Dataset.batches(Dataset.events(count: events, seed: seed, days: 1), size: 10_000) {
+    // One day unless --days is given.
+    let spread = flags["days"] == nil ? 1 : days
+    for batch in Dataset.batches(Dataset.events(count: events, seed: seed, days: spread), size: 10_000) {
         try db.ingest(batch)
         count += batch.count
     }
     let info = try db.info()
+    if flags["head-only"] != nil {
+        // What the head of `events` events of one day holds, against the default memory budget.
+        print("\(count) events: head \(info.headBytes) bytes, \(info.headCells) cells; default budget \(Options().memoryBudgetBytes) bytes")
+        try db.close()
+        return
+    }
     guard info.headEvents == count, info.walBytes > 0 else {
         throw TallyError(.invalidArgument, "expected \(count) events in the log, found \(info.headEvents)")
     }
