@@ -32,6 +32,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     // The rollup table alone (no distinct counts): the cheapest form of the pattern, for scale.
     registerSQLiteIngest(batch: 1_000, synchronous: "FULL", keepsUnits: false)
+    // The same events over one day instead of 30: Tally then flushes no partition during the
+    // measurement (a day's traffic arriving in a day), so this times the ingest path itself.
+    registerTallyIngest(batch: 10_000, durability: .full, threads: 1, days: 1)
+    registerSQLiteIngest(batch: 10_000, synchronous: "FULL", days: 1)
     registerTallyImport()
     registerTallyFlush()
     registerTallyReopen()
@@ -74,10 +78,11 @@ func roomyOptions(_ durability: Durability) -> Options {
 
 // MARK: - Ingest
 
-func registerTallyIngest(batch: Int, durability: Durability, threads: Int) {
+/// `days`: the span of the generated stream (30 unless said, and then not named).
+func registerTallyIngest(batch: Int, durability: Durability, threads: Int, days: Int = 30) {
     let events = Settings.ingestEvents
     Benchmark(
-        "Tally ingest batch=\(batch) durability=\(durability) threads=\(threads)",
+        "Tally ingest batch=\(batch) durability=\(durability) threads=\(threads)" + (days == 30 ? "" : " days=\(days)"),
         configuration: .init(tags: ["events": "\(events)"])
     ) { benchmark in
         let directory = ScratchDirectory("ingest")
@@ -108,7 +113,7 @@ func registerTallyIngest(batch: Int, durability: Durability, threads: Int) {
         }
         directory.remove()
     } setup: {
-        let all = Dataset.events(count: events)
+        let all = Dataset.events(count: events, days: days)
         ingestEventCount = all.count
         ingestBatches = Dataset.batches(all, size: batch)
     } teardown: {
@@ -116,10 +121,11 @@ func registerTallyIngest(batch: Int, durability: Durability, threads: Int) {
     }
 }
 
-func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = true) {
+func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = true, days: Int = 30) {
     let events = Settings.ingestEvents
     Benchmark(
-        "SQLite ingest batch=\(batch) synchronous=\(synchronous)" + (keepsUnits ? "" : " rollup-only"),
+        "SQLite ingest batch=\(batch) synchronous=\(synchronous)" + (keepsUnits ? "" : " rollup-only")
+            + (days == 30 ? "" : " days=\(days)"),
         configuration: .init(tags: ["events": "\(events)"])
     ) { benchmark in
         let directory = ScratchDirectory("sqlite")
@@ -137,7 +143,7 @@ func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = tr
         }
         directory.remove()
     } setup: {
-        let all = Dataset.events(count: events)
+        let all = Dataset.events(count: events, days: days)
         ingestEventCount = all.count
         sqliteBatches = SQLitePeer.batches(all, size: batch)
     } teardown: {
