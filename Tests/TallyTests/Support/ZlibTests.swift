@@ -1,0 +1,49 @@
+import CZlib
+import Testing
+@testable import Tally
+
+/// Block compression: streams any zlib reader inflates, at a memory level sized to the input.
+@Suite struct ZlibTests {
+    /// Bytes that compress somewhat, like a column: runs, small numbers and noise.
+    private func columnLike(_ count: Int) -> [UInt8] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { i in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return i % 7 == 0 ? UInt8(truncatingIfNeeded: state >> 59) : UInt8(i / 97 % 5)
+        }
+    }
+
+    /// Sizes around each memory level's symbol buffer (2^(level + 6)), and past the default's.
+    @Test(arguments: [1, 64, 65, 128, 129, 1_300, 8_192, 8_193, 16_384, 16_385, 300_000])
+    func roundTripsAndInflatesWithPlainZlib(count: Int) {
+        let raw = columnLike(count)
+        let compressed = Zlib.compress(raw)
+        #expect(Zlib.decompress(compressed, expectedSize: count) == raw)
+        // zlib's own one-shot inflate reads the stream too.
+        var inflated = [UInt8](repeating: 0, count: count)
+        var length = uLongf(count)
+        let status = inflated.withUnsafeMutableBufferPointer { out in
+            compressed.withUnsafeBufferPointer { uncompress(out.baseAddress, &length, $0.baseAddress, uLong($0.count)) }
+        }
+        #expect(status == Z_OK && Int(length) == count && inflated == raw)
+        // A smaller hash table finds about the matches the default one finds.
+        var defaultLength = compressBound(uLong(count))
+        var reference = [UInt8](repeating: 0, count: Int(defaultLength))
+        _ = reference.withUnsafeMutableBufferPointer { out in
+            raw.withUnsafeBufferPointer { compress2(out.baseAddress, &defaultLength, $0.baseAddress, uLong(count), 6) }
+        }
+        #expect(Double(compressed.count) <= Double(defaultLength) * 1.02 + 8)
+    }
+
+    @Test func memoryLevelHoldsTheInputInItsSymbolBuffer() {
+        #expect(Zlib.memoryLevel(forInputBytes: 0) == 1)
+        #expect(Zlib.memoryLevel(forInputBytes: 128) == 1)
+        #expect(Zlib.memoryLevel(forInputBytes: 129) == 2)
+        #expect(Zlib.memoryLevel(forInputBytes: 1_300) == 5)
+        #expect(Zlib.memoryLevel(forInputBytes: 16_384) == 8)
+        #expect(Zlib.memoryLevel(forInputBytes: 10_000_000) == 8)
+        for count in [1, 100, 1_000, 10_000, 16_384] {
+            #expect(1 << (Zlib.memoryLevel(forInputBytes: count) + 6) >= count)
+        }
+    }
+}
