@@ -10,16 +10,15 @@ enum Zlib {
     ///
     /// Like `compress2`, but with zlib's memory level sized to the input: a stream clears its
     /// hash table (64 KB at the default level 8) before compressing, which for the typical
-    /// block of about 1 KB cost a quarter as much as compressing it. The level chosen keeps
+    /// block of about 1.3 KB cost over a quarter as much as compressing it. The level chosen keeps
     /// zlib's symbol buffer at least as large as the input (and the default from 16 KB), so a
     /// block is cut into deflate blocks as at the default; only the hash table is smaller.
     static func compress<C: ContiguousCollectionOrSlice>(_ input: C, level: Int32 = 6) -> [UInt8] {
         input.withContiguousBytes { raw in
             var stream = z_stream()
-            let memoryLevel = memoryLevel(forInputBytes: raw.count)
             var status = deflateInit2_(
-                &stream, level, Z_DEFLATED, MAX_WBITS, memoryLevel, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                Int32(MemoryLayout<z_stream>.size))
+                &stream, level, Z_DEFLATED, MAX_WBITS, memoryLevel(forInputBytes: raw.count), Z_DEFAULT_STRATEGY,
+                ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
             precondition(status == Z_OK, "deflateInit2 failed with \(status)")
             defer { deflateEnd(&stream) }
             var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(raw.count))))
