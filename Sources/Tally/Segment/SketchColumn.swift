@@ -203,9 +203,7 @@ struct SketchColumn {
         let range = self.range(of: row)
         if !range.isEmpty {
             if units == nil { units = HyperLogLog() }
-            withKeys(ofRow: row, range) { keys in
-                for key in keys { units!.insert(sparseKey: key) }
-            }
+            withKeys(ofRow: row, range) { units!.insert(sparseKeys: $0) }
         } else if !dense.isEmpty, let registers = dense[row] {
             if units == nil { units = HyperLogLog() }
             registers.withUnsafeBytes { units!.mergeRegisters($0) }

@@ -115,7 +115,7 @@ struct HyperLogLog: Sendable {
     /// whatever the size of this sketch).
     mutating func merge(_ other: HyperLogLog) {
         guard !other.registers.isEmpty else {
-            for key in other.sparseKeys { insert(sparseKey: key) }
+            other.sparseKeys.withUnsafeBufferPointer { insert(sparseKeys: $0) }
             return
         }
         other.registers.withUnsafeBytes { mergeRegisters($0) }
