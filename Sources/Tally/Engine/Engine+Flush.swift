@@ -41,6 +41,14 @@ extension Engine {
         guard !head.isEmpty || wal != nil else { return }
         var newCatalog = catalog
         var offset = superblock.committedEnd
+        // Rule X4: a base when there is none or instead of a 65th block; otherwise a delta of
+        // the assignments changed since the last flush (a unit is active in few flushes, so
+        // the deltas add up to about the state itself). Compaction writes a single base.
+        let fullExperimentBlock = newCatalog.experimentBlocks.isEmpty || newCatalog.experimentBlocks.count >= 64
+        // The experiment block is encoded and compressed on another thread meanwhile.
+        let experimentBlock = experiments.isDirty
+            ? Deferred { [experiments] in Block.encode(experiments.encode(full: fullExperimentBlock), kind: .experimentState) }
+            : nil
         head.normalizeSketches()
         // Rule T2: cells of partitions at or below the retention horizon are never written.
         for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds)
@@ -58,16 +66,11 @@ extension Engine {
             newCatalog.nextSegmentID += 1
             offset += UInt64(encoded.bytes.count)
         }
-        if experiments.isDirty {
-            // Rule X4: a base when there is none or instead of a 65th block; otherwise a delta of
-            // the assignments changed since the last flush (a unit is active in few flushes, so
-            // the deltas add up to about the state itself). Compaction writes a single base.
-            let blocks = newCatalog.experimentBlocks
-            let full = blocks.isEmpty || blocks.count >= 64
-            let block = Block.encode(experiments.encode(full: full), kind: .experimentState)
+        if let experimentBlock {
+            let block = experimentBlock.wait()
             try file.write(block, at: offset)
             let location = BlockLocation(offset: offset, length: UInt64(block.count))
-            newCatalog.experimentBlocks = full ? [location] : newCatalog.experimentBlocks + [location]
+            newCatalog.experimentBlocks = fullExperimentBlock ? [location] : newCatalog.experimentBlocks + [location]
             offset += UInt64(block.count)
         }
         let now = clock.nowMilliseconds()

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
 /// A checksummed, optionally compressed run of bytes: the unit of storage for segment columns,
 /// segment footers and catalogs (format-spec.md, "Blocks").
 ///
@@ -45,6 +52,24 @@ enum Block {
         writer.writeBytes(stored)
         writer.setUInt32(checksum(writer.bytes), at: 8)
         return writer.bytes
+    }
+
+    /// Frames each block as ``encode(_:kind:compress:)`` does, compressing them on up to one
+    /// thread per processor; the result is in the order of `raws` and the same on any number of
+    /// threads.
+    static func encodeAll(_ raws: [(raw: [UInt8], kind: BlockKind)]) -> [[UInt8]] {
+        let lanes = min(raws.count, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard lanes > 1 else { return raws.map { encode($0.raw, kind: $0.kind) } }
+        let framed = Locked([[UInt8]](repeating: [], count: raws.count))
+        // Lane `l` frames blocks l, l + lanes, …, and stores them when it is done.
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            let indices = stride(from: lane, to: raws.count, by: lanes)
+            let blocks = indices.map { encode(raws[$0].raw, kind: raws[$0].kind) }
+            framed.withLock { framed in
+                for (index, block) in zip(indices, blocks) { framed[index] = block }
+            }
+        }
+        return framed.withLock { $0 }
     }
 
     private static func checksum(_ framed: [UInt8]) -> UInt32 {

@@ -14,7 +14,7 @@ struct SegmentContent {
 struct MetricContent {
     var name: String
     /// Distinct dimension sets, each sorted by key, the list sorted lexicographically.
-    var series: [[DimensionPair]]
+    var series: SeriesList
     /// Sorted by series index, then bucket; one row per (series, bucket).
     var rows: [SegmentRow]
 }
@@ -51,41 +51,169 @@ extension Head {
     func segmentContents(partitionMilliseconds: Int64) -> [SegmentContent] {
         let rank = strings.ranks()
         var partitions: [Int64: [MetricContent]] = [:]
+        var collector = SeriesCollector(headStringCount: strings.strings.count)
         for metricID in metrics.keys.sorted(by: { strings[$0] < strings[$1] }) {
             let rollup = metrics[metricID]!
             let ranked = RankedSeries(rollup.series, rank: rank)
             let order = (0..<ranked.count).sorted { ranked.precedes($0, $1) }
             var position = [Int](repeating: 0, count: order.count)
             for (index, series) in order.enumerated() { position[series] = index }
-            var rowsByPartition: [Int64: [(position: Int, bucket: Int64, cell: Int)]] = [:]
-            for (cell, key) in rollup.cellKeys.enumerated() {
-                let partition = TimeGrid.floor(key.bucket, width: partitionMilliseconds)
-                rowsByPartition[partition, default: []].append((position[Int(key.series)], key.bucket, cell))
-            }
-            for (partition, unsortedRows) in rowsByPartition {
-                let rows = unsortedRows.sorted { ($0.position, $0.bucket) < ($1.position, $1.bucket) }
-                var series: [[DimensionPair]] = []
+            for (partition, cells) in rollup.cellsInRowOrder(position: position, partitionMilliseconds: partitionMilliseconds) {
                 var segmentRows: [SegmentRow] = []
-                segmentRows.reserveCapacity(rows.count)
+                segmentRows.reserveCapacity(cells.count)
                 var lastPosition = -1
-                for row in rows {
-                    if row.position != lastPosition {
+                for cell in cells.lazy.map(Int.init) {
+                    let key = rollup.cellKeys[cell]
+                    let rowPosition = position[Int(key.series)]
+                    if rowPosition != lastPosition {
                         // Pairs in key rank order are in key string order: sorted, as S3 wants.
-                        series.append(ranked.pairs(of: order[row.position]).map { packed in
-                            let (key, value) = SeriesKey.unpack(packed)
-                            return DimensionPair(key: strings[key], value: strings[value])
-                        })
-                        lastPosition = row.position
+                        collector.append(ranked.pairs(of: order[rowPosition]), names: strings)
+                        lastPosition = rowPosition
                     }
-                    segmentRows.append(SegmentRow(series: series.count - 1, bucket: row.bucket, cell: rollup.cells[row.cell]))
+                    segmentRows.append(SegmentRow(series: collector.seriesCount - 1, bucket: key.bucket, cell: rollup.cells[cell]))
                 }
                 partitions[partition, default: []].append(
-                    MetricContent(name: strings[metricID], series: series, rows: segmentRows))
+                    MetricContent(name: strings[metricID], series: collector.take(), rows: segmentRows))
             }
         }
         return partitions.keys.sorted().map { start in
             SegmentContent(partitionStart: start, bucketMilliseconds: bucketMilliseconds, metrics: partitions[start]!)
         }
+    }
+}
+
+extension MetricRollup {
+    /// The rollup's cells grouped by partition (in order of first appearance), each group in row
+    /// order: by `position` of the cell's series, then by bucket. A counting sort by position,
+    /// then an insertion sort of each series' cells by bucket (they mostly arrive in time order).
+    func cellsInRowOrder(position: [Int], partitionMilliseconds: Int64) -> [(partition: Int64, cells: [Int32])] {
+        var firstOfPosition = [Int](repeating: 0, count: position.count + 1)
+        for key in cellKeys { firstOfPosition[position[Int(key.series)] + 1] += 1 }
+        for p in 0..<position.count { firstOfPosition[p + 1] += firstOfPosition[p] }
+        var next = firstOfPosition
+        var ordered = [Int32](repeating: 0, count: cellKeys.count)
+        for (cell, key) in cellKeys.enumerated() {
+            let p = position[Int(key.series)]
+            ordered[next[p]] = Int32(cell)
+            next[p] += 1
+        }
+        for p in 0..<position.count {
+            for i in (firstOfPosition[p]..<firstOfPosition[p + 1]).dropFirst() {
+                let cell = ordered[i]
+                var j = i
+                while j > firstOfPosition[p] && cellKeys[Int(ordered[j - 1])].bucket > cellKeys[Int(cell)].bucket {
+                    ordered[j] = ordered[j - 1]
+                    j -= 1
+                }
+                ordered[j] = cell
+            }
+        }
+        // A head holds a few partitions: a list searched from the last one used beats hashing.
+        var groups: [(partition: Int64, cells: [Int32])] = []
+        var current = 0
+        for cell in ordered {
+            let partition = TimeGrid.floor(cellKeys[Int(cell)].bucket, width: partitionMilliseconds)
+            if current >= groups.count || groups[current].partition != partition {
+                if let found = groups.firstIndex(where: { $0.partition == partition }) {
+                    current = found
+                } else {
+                    groups.append((partition, []))
+                    current = groups.count - 1
+                }
+            }
+            groups[current].cells.append(cell)
+        }
+        return groups
+    }
+}
+
+/// A metric's series in a segment: each a list of dimension pairs sorted by key, stored flat as
+/// indices into ``strings``. Building and encoding it allocates no array per series and hashes no
+/// string per pair; reading an element builds the pairs (dump, verify, compaction).
+struct SeriesList: RandomAccessCollection, ExpressibleByArrayLiteral, Equatable {
+    /// The strings the pairs refer to, each once, in no particular order.
+    private(set) var strings: [String]
+    /// The pairs, as indices into ``strings``.
+    private(set) var table: SeriesTable
+
+    init(strings: [String], table: SeriesTable) {
+        precondition(table.keys.allSatisfy { $0 >= 0 && Int($0) < strings.count }, "a pair refers to no string")
+        precondition(table.values.allSatisfy { $0 >= 0 && Int($0) < strings.count }, "a pair refers to no string")
+        self.strings = strings
+        self.table = table
+    }
+
+    init(_ series: some Sequence<[DimensionPair]>) {
+        var index: [String: Int32] = [:]
+        var strings: [String] = []
+        var table = SeriesTable()
+        func intern(_ string: String) -> Int32 {
+            if let existing = index[string] { return existing }
+            index[string] = Int32(strings.count)
+            strings.append(string)
+            return Int32(strings.count - 1)
+        }
+        for pairs in series {
+            for pair in pairs {
+                table.keys.append(intern(pair.key))
+                table.values.append(intern(pair.value))
+            }
+            table.start.append(table.keys.count)
+        }
+        self.init(strings: strings, table: table)
+    }
+
+    init(arrayLiteral elements: [DimensionPair]...) { self.init(elements) }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { table.count }
+
+    subscript(position: Int) -> [DimensionPair] {
+        table.pairs(of: position).map { DimensionPair(key: strings[Int(table.keys[$0])], value: strings[Int(table.values[$0])]) }
+    }
+
+    static func == (a: SeriesList, b: SeriesList) -> Bool { a.elementsEqual(b) }
+}
+
+/// Collects one segment metric's series, given as head string ids, into a ``SeriesList``: each
+/// head string gets a local index the first time the list uses it.
+private struct SeriesCollector {
+    /// Per head string id: its local index plus one; 0 while the current list has not used it.
+    private var local: [Int32]
+    private var strings: [String] = []
+    private var usedIDs: [UInt32] = []
+    private var table = SeriesTable()
+
+    init(headStringCount: Int) {
+        local = [Int32](repeating: 0, count: headStringCount)
+    }
+
+    var seriesCount: Int { table.count }
+
+    /// Adds a series given as packed pairs (``SeriesKey/pack(key:value:)``), in their order.
+    mutating func append(_ pairs: ArraySlice<UInt64>, names: StringTable) {
+        for packed in pairs {
+            let (key, value) = SeriesKey.unpack(packed)
+            table.keys.append(index(of: key, names))
+            table.values.append(index(of: value, names))
+        }
+        table.start.append(table.keys.count)
+    }
+
+    private mutating func index(of id: UInt32, _ names: StringTable) -> Int32 {
+        if local[Int(id)] == 0 {
+            strings.append(names[id])
+            usedIDs.append(id)
+            local[Int(id)] = Int32(strings.count)
+        }
+        return local[Int(id)] - 1
+    }
+
+    /// The list collected since the last call; the collector starts an empty one.
+    mutating func take() -> SeriesList {
+        for id in usedIDs { local[Int(id)] = 0 }
+        defer { (strings, usedIDs, table) = ([], [], SeriesTable()) }
+        return SeriesList(strings: strings, table: table)
     }
 }
 

@@ -65,7 +65,7 @@ struct SegmentMerger {
             for (newIndex, oldIndex) in order.enumerated() { position[oldIndex] = newIndex }
             let rows = cells.map { SegmentRow(series: position[$0.key.series], bucket: $0.key.bucket, cell: $0.value) }
                 .sorted { ($0.series, $0.bucket) < ($1.series, $1.bucket) }
-            return MetricContent(name: name, series: order.map { series[$0] }, rows: rows)
+            return MetricContent(name: name, series: SeriesList(order.lazy.map { series[$0] }), rows: rows)
         }
     }
 }

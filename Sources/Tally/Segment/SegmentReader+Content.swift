@@ -9,17 +9,18 @@ extension SegmentReader {
         let sketchEntries = try readSketchEntries(footer)
         var metrics: [MetricContent] = []
         for metric in footer.metrics {
-            var content = MetricContent(name: dictionary[metric.nameIndex], series: [], rows: [])
+            var rows: [SegmentRow] = []
+            // The metric's series: its groups' tables one after another, over the whole dictionary.
+            var series = SeriesTable()
             for group in metric.groups {
                 let columns = try readColumns(group, footer: footer, columns: .all, sketchEntries: sketchEntries)  // checks counts before reserving
-                content.rows.reserveCapacity(content.rows.count + group.rowCount)
-                let firstSeries = content.series.count
-                for index in 0..<columns.series.count {
-                    content.series.append(columns.series.pairs(of: index).map {
-                        DimensionPair(key: dictionary[Int(columns.series.keys[$0])], value: dictionary[Int(columns.series.values[$0])])
-                    })
-                }
-                let ranges = SegmentWriter.valueRanges(of: content.series[firstSeries...])
+                rows.reserveCapacity(rows.count + group.rowCount)
+                let (firstSeries, firstPair) = (series.count, series.keys.count)
+                series.keys += columns.series.keys
+                series.values += columns.series.values
+                series.start += columns.series.start.dropFirst().map { $0 + firstPair }
+                let groupSeries = SeriesList(strings: dictionary, table: columns.series)
+                let ranges = SegmentWriter.valueRanges(of: groupSeries)
                 guard group.zones.count == ranges.count, group.zones.allSatisfy({ zone in
                     ranges[dictionary[zone.key]].map { $0 == (dictionary[zone.minValue], dictionary[zone.maxValue]) } ?? false
                 }) else {
@@ -28,17 +29,18 @@ extension SegmentReader {
                 var row = 0
                 for (seriesIndex, run) in columns.seriesRuns.enumerated() {
                     for _ in 0..<run {
-                        content.rows.append(SegmentRow(
+                        rows.append(SegmentRow(
                             series: firstSeries + seriesIndex, bucket: columns.buckets[row], cell: columns.cell(at: row)))
                         row += 1
                     }
                 }
             }
             let totals = try readTotals(metric, footer: footer)
-            guard totals.elementsEqual(SegmentWriter.totals(of: content.rows), by: { $0.bucket == $1.bucket && $0.cell == $1.cell }) else {
-                throw corrupt("\(content.name): totals disagree with the rows", at: info.offset + metric.totals.offset)
+            let name = dictionary[metric.nameIndex]
+            guard totals.elementsEqual(SegmentWriter.totals(of: rows), by: { $0.bucket == $1.bucket && $0.cell == $1.cell }) else {
+                throw corrupt("\(name): totals disagree with the rows", at: info.offset + metric.totals.offset)
             }
-            metrics.append(content)
+            metrics.append(MetricContent(name: name, series: SeriesList(strings: dictionary, table: series), rows: rows))
         }
         return SegmentContent(partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds, metrics: metrics)
     }

@@ -16,19 +16,11 @@ enum SegmentWriter {
             _ = dictionary.index(of: metric.name)
             indexedSeries.append(dictionary.indices(of: metric.series))
         }
-        let dictionaryRaw = dictionary.encode()
-        var rawBytes = dictionaryRaw.count
-        var output = Block.encode(dictionaryRaw, kind: .dictionary)
-        let dictionaryRef = SegmentFooter.BlockRef(offset: 0, length: UInt64(output.count))
-        var footerMetrics: [SegmentFooter.Metric] = []
-        var minTime = Int64.max
-        var maxTime = Int64.min
-        func append(_ raw: [UInt8], kind: BlockKind) -> SegmentFooter.BlockRef {
-            let block = Block.encode(raw, kind: kind)
-            rawBytes += raw.count
-            defer { output.append(contentsOf: block) }
-            return SegmentFooter.BlockRef(offset: UInt64(output.count), length: UInt64(block.count))
-        }
+        let rank = dictionary.ranks()
+        // Every block is planned (raw) first, then all are compressed at once, in parallel; a
+        // block's number in `blocks` stands for its reference until then.
+        var blocks = PendingBlocks()
+        let dictionaryBlock = blocks.add(dictionary.encode(), kind: .dictionary)
         let units = content.metrics.map(normalizedUnits(of:))
         let counts = content.metrics.map(eventCounts(of:))
         var allKeys: [UInt32] = []
@@ -36,35 +28,44 @@ enum SegmentWriter {
         let table = SketchEntryTable(collecting: allKeys)
         allKeys = []
         let lookup = table.map(SketchKeyLookup.init)
-        let sketchEntries = table.map { append($0.encode(), kind: .sketchEntries) } ?? SegmentFooter.BlockRef(offset: 0, length: 0)
+        let sketchEntriesBlock = table.map { blocks.add($0.encode(), kind: .sketchEntries) }
+        var plannedMetrics: [(nameIndex: Int, totals: Int, groups: [(group: SegmentFooter.RowGroup, columns: [Int?])])] = []
         for (index, (metric, series)) in zip(content.metrics, indexedSeries).enumerated() {
             let (units, counts) = (units[index], counts[index])
-            let totals = append(encodeTotals(of: metric, content: content), kind: .metricTotals)
+            let totals = blocks.add(encodeTotals(of: metric, content: content), kind: .metricTotals)
             let hasValues = metric.rows.contains { $0.cell.valueCount > 0 }
             let hasUnits = units.contains { $0 != nil }
-            var groups: [SegmentFooter.RowGroup] = []
+            var groups: [(group: SegmentFooter.RowGroup, columns: [Int?])] = []
             for (seriesRange, rowRange) in rowGroups(of: metric, units: units) {
                 let rows = metric.rows[rowRange]
-                let refs = columns(
+                let columnBlocks = columns(
                     series: seriesRange, of: series, rows: rows, hasValues: hasValues, content: content
-                ).map { kind, raw in raw.map { append($0, kind: kind) } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
-                    + [hasUnits ? append(SketchColumn.encode(units[rowRange], counts: counts[rowRange], table: lookup), kind: .sketches)
-                        : SegmentFooter.BlockRef(offset: 0, length: 0)]
-                groups.append(SegmentFooter.RowGroup(
+                ).map { kind, raw in raw.map { blocks.add($0, kind: kind) } }
+                    + [hasUnits ? blocks.add(SketchColumn.encode(units[rowRange], counts: counts[rowRange], table: lookup), kind: .sketches) : nil]
+                let group = SegmentFooter.RowGroup(
                     rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
                     seriesCount: seriesRange.count, minTime: rows.lazy.map(\.bucket).min()!,
-                    maxTime: rows.lazy.map(\.bucket).max()!, columns: refs,
-                    zones: zones(of: seriesRange, in: series, dictionary: dictionary)))
+                    maxTime: rows.lazy.map(\.bucket).max()!, columns: [],
+                    zones: zones(of: seriesRange, in: series, rank: rank))
+                groups.append((group, columnBlocks))
             }
-            let entry = SegmentFooter.Metric(nameIndex: dictionary.index(of: metric.name), totals: totals, groups: groups)
-            minTime = min(minTime, entry.minTime)
-            maxTime = max(maxTime, entry.maxTime)
-            footerMetrics.append(entry)
+            plannedMetrics.append((dictionary.index(of: metric.name), totals, groups))
+        }
+        let (blockBytes, refs, rawBytes) = blocks.frame()
+        func ref(_ block: Int?) -> SegmentFooter.BlockRef { block.map { refs[$0] } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
+        let footerMetrics = plannedMetrics.map { planned in
+            SegmentFooter.Metric(nameIndex: planned.nameIndex, totals: ref(planned.totals), groups: planned.groups.map { planned in
+                var group = planned.group
+                group.columns = planned.columns.map(ref)
+                return group
+            })
         }
         let footer = SegmentFooter(
             partitionStart: content.partitionStart, bucketMilliseconds: content.bucketMilliseconds,
-            rowCount: content.rowCount, minTime: minTime, maxTime: maxTime, dictionary: dictionaryRef,
-            stringCount: dictionary.strings.count, sketchEntries: sketchEntries, metrics: footerMetrics)
+            rowCount: content.rowCount, minTime: footerMetrics.map(\.minTime).min() ?? .max,
+            maxTime: footerMetrics.map(\.maxTime).max() ?? .min, dictionary: ref(dictionaryBlock),
+            stringCount: dictionary.strings.count, sketchEntries: ref(sketchEntriesBlock), metrics: footerMetrics)
+        var output = blockBytes
         let footerOffset = output.count
         output.append(contentsOf: Block.encode(footer.encode(), kind: .segmentFooter))
         return Encoded(bytes: output, footerOffset: footerOffset, footer: footer, rawBytes: rawBytes)
@@ -113,33 +114,30 @@ enum SegmentWriter {
         return groups
     }
 
-    /// A row group's zones (rule S7), keys in dictionary order. Strings are compared only
-    /// when a value differs from its key's current bounds.
-    private static func zones(
-        of seriesRange: Range<Int>, in table: SeriesTable, dictionary: DictionaryBuilder
-    ) -> [SegmentFooter.Zone] {
-        var ranges: [Int32: (low: Int32, high: Int32)] = [:]
+    /// A row group's zones (rule S7), keys in dictionary order. Values are compared by their
+    /// `rank` (position in UTF-8 byte order) rather than as strings.
+    private static func zones(of seriesRange: Range<Int>, in table: SeriesTable, rank: [Int32]) -> [SegmentFooter.Zone] {
+        // A group's series have a handful of distinct keys: a list searched in order beats hashing.
+        var ranges: [(key: Int32, low: Int32, high: Int32)] = []
         for pair in table.start[seriesRange.lowerBound]..<table.start[seriesRange.upperBound] {
             let (key, value) = (table.keys[pair], table.values[pair])
-            guard let range = ranges[key] else {
-                ranges[key] = (value, value)
+            guard let z = ranges.firstIndex(where: { $0.key == key }) else {
+                ranges.append((key, value, value))
                 continue
             }
-            if value == range.low || value == range.high { continue }
-            let string = dictionary.strings[Int(value)].utf8
-            if string.lexicographicallyPrecedes(dictionary.strings[Int(range.low)].utf8) {
-                ranges[key]!.low = value
-            } else if dictionary.strings[Int(range.high)].utf8.lexicographicallyPrecedes(string) {
-                ranges[key]!.high = value
+            if rank[Int(value)] < rank[Int(ranges[z].low)] {
+                ranges[z].low = value
+            } else if rank[Int(value)] > rank[Int(ranges[z].high)] {
+                ranges[z].high = value
             }
         }
-        return ranges.map { key, range in
-            SegmentFooter.Zone(key: Int(key), minValue: Int(range.low), maxValue: Int(range.high))
-        }.sorted { $0.key < $1.key }
+        return ranges.sorted { $0.key < $1.key }.map {
+            SegmentFooter.Zone(key: Int($0.key), minValue: Int($0.low), maxValue: Int($0.high))
+        }
     }
 
     /// Per dimension key of `series`, its smallest and largest value in UTF-8 byte order.
-    static func valueRanges(of series: ArraySlice<[DimensionPair]>) -> [String: (low: String, high: String)] {
+    static func valueRanges(of series: some Sequence<[DimensionPair]>) -> [String: (low: String, high: String)] {
         var ranges: [String: (low: String, high: String)] = [:]
         for pair in series.joined() {
             guard let range = ranges[pair.key] else {
@@ -246,6 +244,32 @@ enum SegmentWriter {
     }
 }
 
+/// A segment's blocks in file order, planned as raw bytes and compressed together.
+struct PendingBlocks {
+    private var raws: [(raw: [UInt8], kind: BlockKind)] = []
+
+    /// Plans a block after the others; returns its number.
+    mutating func add(_ raw: [UInt8], kind: BlockKind) -> Int {
+        raws.append((raw, kind))
+        return raws.count - 1
+    }
+
+    /// The framed blocks one after another (``Block/encodeAll(_:)``), each block's reference
+    /// (offset from the first), and the bytes of all blocks before compression.
+    func frame() -> (bytes: [UInt8], refs: [SegmentFooter.BlockRef], rawBytes: Int) {
+        let framed = Block.encodeAll(raws)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(framed.reduce(0) { $0 + $1.count } + 4096)
+        var refs: [SegmentFooter.BlockRef] = []
+        refs.reserveCapacity(framed.count)
+        for block in framed {
+            refs.append(SegmentFooter.BlockRef(offset: UInt64(bytes.count), length: UInt64(block.count)))
+            bytes.append(contentsOf: block)
+        }
+        return (bytes, refs, raws.reduce(0) { $0 + $1.raw.count })
+    }
+}
+
 /// The segment's string dictionary: every metric name, dimension key and value once, in first-use
 /// order. Raw layout: varint count, then each string as varint length + UTF-8 bytes.
 struct DictionaryBuilder {
@@ -259,28 +283,24 @@ struct DictionaryBuilder {
         return strings.count - 1
     }
 
-    /// A metric's series as dictionary indices, adding their strings. A series' leading pairs
-    /// shared with the series before it (sorted series share prefixes) are not looked up again.
-    mutating func indices(of series: [[DimensionPair]]) -> SeriesTable {
-        var table = SeriesTable()
-        table.start.reserveCapacity(series.count + 1)
-        var previous: ArraySlice<DimensionPair> = []
-        var previousStart = 0
-        for dimensions in series {
-            let shared = zip(previous, dimensions).prefix { $0 == $1 }.count
-            let start = table.keys.count
-            for offset in 0..<shared {
-                table.keys.append(table.keys[previousStart + offset])
-                table.values.append(table.values[previousStart + offset])
-            }
-            for pair in dimensions[shared...] {
-                table.keys.append(Int32(index(of: pair.key)))
-                table.values.append(Int32(index(of: pair.value)))
-            }
-            table.start.append(table.keys.count)
-            (previous, previousStart) = (dimensions[...], start)
+    /// A metric's series as dictionary indices, adding their strings: each of the list's
+    /// strings is looked up once, then its pairs are renumbered.
+    mutating func indices(of series: SeriesList) -> SeriesTable {
+        let mapping = series.strings.map { Int32(index(of: $0)) }
+        var table = series.table
+        for i in table.keys.indices {
+            table.keys[i] = mapping[Int(table.keys[i])]
+            table.values[i] = mapping[Int(table.values[i])]
         }
         return table
+    }
+
+    /// Each string's position in UTF-8 byte order (the order of zones, rule S7).
+    func ranks() -> [Int32] {
+        var rank = [Int32](repeating: 0, count: strings.count)
+        let order = strings.indices.sorted { strings[$0].utf8.lexicographicallyPrecedes(strings[$1].utf8) }
+        for (position, index) in order.enumerated() { rank[index] = Int32(position) }
+        return rank
     }
 
     func encode() -> [UInt8] {

@@ -31,3 +31,5 @@ struct ChunkedArray<Element> {
 }
 
 extension ChunkedArray: Equatable where Element: Equatable {}
+
+extension ChunkedArray: Sendable where Element: Sendable {}

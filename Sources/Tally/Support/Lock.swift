@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// A mutual-exclusion lock backed by `pthread_mutex_t`.
 ///
@@ -76,4 +77,23 @@ final class Condition: @unchecked Sendable {
     }
 
     func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// A value computed on a global-queue thread while the caller goes on; ``wait()`` returns it.
+/// The work runs to its end even if nobody waits.
+final class Deferred<Value: Sendable>: Sendable {
+    private let result = Locked<Value?>(nil)
+    private let done = DispatchGroup()
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        DispatchQueue.global().async(group: done) { [result] in
+            let value = work()
+            result.withLock { $0 = value }
+        }
+    }
+
+    func wait() -> Value {
+        done.wait()
+        return result.withLock { $0! }
+    }
 }

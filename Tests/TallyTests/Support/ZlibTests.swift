@@ -47,3 +47,23 @@ import Testing
         }
     }
 }
+
+/// Blocks framed together on several threads are the blocks framed one by one.
+@Suite struct BlockFramingTests {
+    @Test(arguments: [0, 1, 2, 3, 40])
+    func framingBlocksTogetherEqualsFramingEach(count: Int) throws {
+        var random = RandomEvents(seed: UInt64(count + 1))
+        let kinds: [BlockKind] = [.series, .buckets, .counts, .sketches, .metricTotals]
+        let raws = (0..<count).map { index -> (raw: [UInt8], kind: BlockKind) in
+            // Sizes from empty to 64 KiB; half compressible (a small alphabet), half not.
+            let size = index == 0 ? 0 : random.below(65_536)
+            let alphabet = index % 2 == 0 ? 4 : 256
+            return ((0..<size).map { _ in UInt8(random.below(alphabet)) }, kinds[index % kinds.count])
+        }
+        let together = Block.encodeAll(raws)
+        #expect(together == raws.map { Block.encode($0.raw, kind: $0.kind) })
+        for (framed, raw) in zip(together, raws) {
+            #expect(try Block.decode(framed, expectedKind: raw.kind, path: "test", offset: 0) == raw.raw)
+        }
+    }
+}
