@@ -70,7 +70,7 @@ for step in "${steps[@]}"; do
             ;;
         tsan)
             swift test --sanitize=thread --scratch-path .build-tsan \
-                --filter 'ConcurrencyTests|LockTests|LogRetirementTests|CompactionTests|PowerLossSweepTests/randomCrash|RetentionTests|ParallelScanTests|ColumnCacheTests|ImportPipelineTests|ReplayTests|BoundedQueueTests|NDJSONImporterTests' \
+                --filter 'ConcurrencyTests|LockTests|LogRetirementTests|CompactionTests|PowerLossSweepTests/randomCrash|RetentionTests|ParallelScanTests|ColumnCacheTests|ImportPipelineTests|ReplayTests|BoundedQueueTests|NDJSONImporterTests|WorkloadOracleTests|BlockFramingTests|ExperimentPersistenceTests' \
                 >"$log" 2>&1 || failed+=("$step")
             # The multi-process harness too: its writer child ingests, flushes, queries and compacts
             # from several threads; a report in a child's output counts as a violation there.

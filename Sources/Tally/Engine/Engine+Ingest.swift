@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The write path: validate → log → fold into the head → wait for durability → maybe flush.
 extension Engine {
     /// A batch validated and encoded for the log: the part of an ingest that reads no engine
@@ -61,11 +63,27 @@ extension Engine {
 
     /// The state transition of one logged batch, shared by ingest and replay. Caller holds
     /// `stateLock` (or is the only user, during open). Returns the events dropped as expired.
+    ///
+    /// A batch of at least ``parallelApplyMinimum`` events updates the experiment state on a
+    /// helper thread while this one folds it into the head: the two read only the batch and the
+    /// horizon and write disjoint state, so the result is that of doing one after the other.
     @discardableResult
     func apply(_ record: BatchRecord) -> Int {
-        if tracksExperiments { experiments.apply(record.events, horizon: catalog.retentionHorizon) }
+        guard tracksExperiments else { return applyExceptExperiments(record) }
+        let horizon = catalog.retentionHorizon
+        guard record.events.count >= Engine.parallelApplyMinimum else {
+            experiments.apply(record.events, horizon: horizon)
+            return applyExceptExperiments(record)
+        }
+        let helperDone = DispatchGroup()
+        DispatchQueue.global().async(group: helperDone) { [self] in experiments.apply(record.events, horizon: horizon) }
+        defer { helperDone.wait() }
         return applyExceptExperiments(record)
     }
+
+    /// Smaller batches update the experiment state on the calling thread, where handing the
+    /// work to another thread and waiting for it would cost more than it saves.
+    static let parallelApplyMinimum = 500
 
     /// ``apply(_:)`` without the experiment state: the head, the batch id and the event total.
     @discardableResult

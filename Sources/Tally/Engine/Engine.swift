@@ -7,6 +7,9 @@
 ///   queries hold it while they read the head and copy the segment list, then scan segments
 ///   without it (segments are immutable and the file handle stays valid while referenced).
 /// - `syncLock` guards the group-commit state (`durableLSN`, `syncInProgress`, `syncFailure`).
+/// - A holder of `stateLock` may hand part of its work to a helper thread and wait for it
+///   before releasing the lock: `experiments` in ``apply(_:)`` and replay (the holder then
+///   touches everything but `experiments`), and a copy of `experiments` encoded during a flush.
 final class Engine: @unchecked Sendable {
     let path: String
     let walPath: String

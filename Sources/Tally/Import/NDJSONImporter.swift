@@ -180,15 +180,16 @@ struct PendingBatch {
     var builder = EventBatchBuilder()
     /// The line number of each event of `builder`.
     var lineNumbers: [Int] = []
-    /// The batch's lines, each followed by a newline.
-    private var bytes: [UInt8] = []
+    /// The hash of the batch's lines, each followed by a newline (hashed as they come, so the
+    /// lines are not kept).
+    private var hash = XXHash64.Stream()
 
     init(firstLine: Int) { self.firstLine = firstLine }
 
     mutating func add(line: ArraySlice<UInt8>) {
         lineCount += 1
-        bytes.append(contentsOf: line)
-        bytes.append(0x0A)
+        line.withUnsafeBytes { hash.update($0) }
+        withUnsafeBytes(of: UInt8(0x0A)) { hash.update($0) }
     }
 
     mutating func parse(_ line: ArraySlice<UInt8>, lineNumber: Int) throws(NDJSONParseError) {
@@ -200,6 +201,6 @@ struct PendingBatch {
 
     /// `ndjson:<first line>:<line count>:<XXH64 of the lines' bytes, seed 0, hex>`.
     var batchID: String {
-        "ndjson:\(firstLine):\(lineCount):\(String(XXHash64.hash(bytes), radix: 16))"
+        "ndjson:\(firstLine):\(lineCount):\(String(hash.finish(), radix: 16))"
     }
 }

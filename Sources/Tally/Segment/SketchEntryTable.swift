@@ -21,7 +21,10 @@ struct SketchEntryTable: Equatable {
     init?(collecting keys: [UInt32]) {
         guard !keys.isEmpty else { return nil }
         var all = keys
-        all.sort()
+        var scratch = [UInt32](repeating: 0, count: all.count)
+        all.withUnsafeMutableBufferPointer { all in
+            scratch.withUnsafeMutableBufferPointer { HyperLogLog.sort(all, using: $0) }
+        }
         var unique = 0
         for key in all where unique == 0 || all[unique - 1] != key {
             all[unique] = key

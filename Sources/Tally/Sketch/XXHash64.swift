@@ -50,7 +50,14 @@ enum XXHash64 {
             h = seed &+ prime5
         }
         h &+= UInt64(truncatingIfNeeded: length)
+        return finish(h, tail: base + offset, count: length - offset)
+    }
 
+    /// The last steps: folds in the fewer than 32 bytes after the last stripe, then avalanches.
+    @inline(__always)
+    private static func finish(_ accumulated: UInt64, tail base: UnsafeRawPointer, count length: Int) -> UInt64 {
+        var h = accumulated
+        var offset = 0
         while offset + 8 <= length {
             h ^= round(0, readUInt64(base, offset))
             h = rotateLeft(h, 27) &* prime1 &+ prime4
@@ -68,6 +75,66 @@ enum XXHash64 {
             offset += 1
         }
         return avalanche(h)
+    }
+
+    /// XXH64 of bytes given in pieces: ``finish()`` returns what ``hash(_:seed:)-(UnsafeRawBufferPointer,_)``
+    /// returns for all the pieces one after another.
+    struct Stream {
+        private let seed: UInt64
+        private var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
+        private var length = 0
+        /// The bytes after the last whole 32-byte stripe (fewer than 32).
+        private var pending: [UInt8] = []
+
+        init(seed: UInt64 = 0) {
+            self.seed = seed
+            (v1, v2, v3, v4) = (seed &+ prime1 &+ prime2, seed &+ prime2, seed, seed &- prime1)
+            pending.reserveCapacity(32)
+        }
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            length += bytes.count
+            var offset = 0
+            if !pending.isEmpty {
+                offset = min(32 - pending.count, bytes.count)
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<offset]))
+                guard pending.count == 32 else { return }
+                pending.withUnsafeBytes { consumeStripe($0.baseAddress!) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            while offset + 32 <= bytes.count {
+                consumeStripe(base + offset)
+                offset += 32
+            }
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+
+        func finish() -> UInt64 {
+            var h: UInt64
+            if length >= 32 {
+                h = rotateLeft(v1, 1) &+ rotateLeft(v2, 7) &+ rotateLeft(v3, 12) &+ rotateLeft(v4, 18)
+                h = mergeRound(h, v1)
+                h = mergeRound(h, v2)
+                h = mergeRound(h, v3)
+                h = mergeRound(h, v4)
+            } else {
+                h = seed &+ prime5
+            }
+            h &+= UInt64(truncatingIfNeeded: length)
+            return pending.withUnsafeBytes { tail in
+                // An empty array's buffer may have no address; its tail is then not read.
+                XXHash64.finish(h, tail: tail.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: tail.count)
+            }
+        }
+
+        @inline(__always)
+        private mutating func consumeStripe(_ stripe: UnsafeRawPointer) {
+            v1 = round(v1, readUInt64(stripe, 0))
+            v2 = round(v2, readUInt64(stripe, 8))
+            v3 = round(v3, readUInt64(stripe, 16))
+            v4 = round(v4, readUInt64(stripe, 24))
+        }
     }
 
     @inline(__always)

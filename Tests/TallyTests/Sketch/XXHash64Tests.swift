@@ -160,3 +160,29 @@ import Testing
         #expect(XXHash64.hash(empty) == 0xEF46_DB37_51D8_E999)
     }
 }
+
+/// The streaming form gives the one-shot hash of the pieces put together, wherever they are cut.
+@Suite struct XXHash64StreamTests {
+    @Test(arguments: [0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 1_000, 10_007])
+    func piecesHashAsTheirConcatenation(length: Int) {
+        var random = RandomEvents(seed: UInt64(length) + 5)
+        let bytes = (0..<length).map { _ in UInt8(random.below(256)) }
+        for seed: UInt64 in [0, 0x9E37_79B9] {
+            let whole = bytes.withUnsafeBytes { XXHash64.hash($0, seed: seed) }
+            for _ in 0..<20 {
+                var stream = XXHash64.Stream(seed: seed)
+                var start = 0
+                while start < length {
+                    // Pieces of 0 to 40 bytes, so stripes are cut at every offset.
+                    let end = min(length, start + random.below(41))
+                    bytes[start..<end].withUnsafeBytes { stream.update($0) }
+                    start = end
+                }
+                #expect(stream.finish() == whole)
+            }
+            var oneByteAtATime = XXHash64.Stream(seed: seed)
+            for byte in bytes { withUnsafeBytes(of: byte) { oneByteAtATime.update($0) } }
+            #expect(oneByteAtATime.finish() == whole)
+        }
+    }
+}
