@@ -17,8 +17,8 @@ enum SegmentWriter {
             indexedSeries.append(dictionary.indices(of: metric.series))
         }
         let rank = dictionary.ranks()
-        // Every block is planned (raw) first, then all are compressed at once, in parallel; a
-        // block's number in `blocks` stands for its reference until then.
+        // Blocks are planned (raw), then compressed in parallel a window at a time; a block's
+        // number in `blocks` stands for its reference until the footer is built.
         var blocks = PendingBlocks()
         let dictionaryBlock = blocks.add(dictionary.encode(), kind: .dictionary)
         let units = content.metrics.map(normalizedUnits(of:))
@@ -51,7 +51,7 @@ enum SegmentWriter {
             }
             plannedMetrics.append((dictionary.index(of: metric.name), totals, groups))
         }
-        let (blockBytes, refs, rawBytes) = blocks.frame()
+        var (output, refs, rawBytes) = blocks.finish()
         func ref(_ block: Int?) -> SegmentFooter.BlockRef { block.map { refs[$0] } ?? SegmentFooter.BlockRef(offset: 0, length: 0) }
         let footerMetrics = plannedMetrics.map { planned in
             SegmentFooter.Metric(nameIndex: planned.nameIndex, totals: ref(planned.totals), groups: planned.groups.map { planned in
@@ -65,7 +65,6 @@ enum SegmentWriter {
             rowCount: content.rowCount, minTime: footerMetrics.map(\.minTime).min() ?? .max,
             maxTime: footerMetrics.map(\.maxTime).max() ?? .min, dictionary: ref(dictionaryBlock),
             stringCount: dictionary.strings.count, sketchEntries: ref(sketchEntriesBlock), metrics: footerMetrics)
-        var output = blockBytes
         let footerOffset = output.count
         output.append(contentsOf: Block.encode(footer.encode(), kind: .segmentFooter))
         return Encoded(bytes: output, footerOffset: footerOffset, footer: footer, rawBytes: rawBytes)
@@ -244,29 +243,43 @@ enum SegmentWriter {
     }
 }
 
-/// A segment's blocks in file order, planned as raw bytes and compressed together.
+/// A segment's blocks in file order: planned as raw bytes, then framed (compressed) a window at
+/// a time, in parallel (``Block/encodeAll(_:)``).
 struct PendingBlocks {
-    private var raws: [(raw: [UInt8], kind: BlockKind)] = []
+    /// Planned blocks are framed once they hold this many raw bytes, so that few wait at once.
+    static let window = 1 << 20
+
+    /// Planned blocks not framed yet, and their raw bytes.
+    private var planned: [(raw: [UInt8], kind: BlockKind)] = []
+    private var plannedBytes = 0
+    /// The framed blocks one after another, and each one's reference (offset from the first).
+    private var bytes: [UInt8] = []
+    private var refs: [SegmentFooter.BlockRef] = []
+    /// The bytes of all blocks before compression.
+    private var rawBytes = 0
 
     /// Plans a block after the others; returns its number.
     mutating func add(_ raw: [UInt8], kind: BlockKind) -> Int {
-        raws.append((raw, kind))
-        return raws.count - 1
+        let number = refs.count + planned.count
+        planned.append((raw, kind))
+        plannedBytes += raw.count
+        rawBytes += raw.count
+        if plannedBytes >= Self.window { frame() }
+        return number
     }
 
-    /// The framed blocks one after another (``Block/encodeAll(_:)``), each block's reference
-    /// (offset from the first), and the bytes of all blocks before compression.
-    func frame() -> (bytes: [UInt8], refs: [SegmentFooter.BlockRef], rawBytes: Int) {
-        let framed = Block.encodeAll(raws)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(framed.reduce(0) { $0 + $1.count } + 4096)
-        var refs: [SegmentFooter.BlockRef] = []
-        refs.reserveCapacity(framed.count)
-        for block in framed {
+    private mutating func frame() {
+        for block in Block.encodeAll(planned) {
             refs.append(SegmentFooter.BlockRef(offset: UInt64(bytes.count), length: UInt64(block.count)))
             bytes.append(contentsOf: block)
         }
-        return (bytes, refs, raws.reduce(0) { $0 + $1.raw.count })
+        (planned, plannedBytes) = ([], 0)
+    }
+
+    /// Every block framed: the bytes, each block's reference by number, and the raw size.
+    consuming func finish() -> (bytes: [UInt8], refs: [SegmentFooter.BlockRef], rawBytes: Int) {
+        frame()
+        return (bytes, refs, rawBytes)
     }
 }
 

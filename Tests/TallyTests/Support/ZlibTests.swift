@@ -66,4 +66,21 @@ import Testing
             #expect(try Block.decode(framed, expectedKind: raw.kind, path: "test", offset: 0) == raw.raw)
         }
     }
+
+    @Test func pendingBlocksFramedByWindowsAreTheBlocksInOrder() throws {
+        var random = RandomEvents(seed: 3)
+        // About 3.5 windows of blocks from 0 to 200 KB, so several windows are framed.
+        var raws: [[UInt8]] = []
+        while raws.reduce(0, { $0 + $1.count }) < 7 * PendingBlocks.window / 2 {
+            raws.append((0..<random.below(200_000)).map { _ in UInt8(random.below(16)) })
+        }
+        var pending = PendingBlocks()
+        for (index, raw) in raws.enumerated() { #expect(pending.add(raw, kind: .counts) == index) }
+        let (bytes, refs, rawBytes) = pending.finish()
+        let each = raws.map { Block.encode($0, kind: .counts) }
+        #expect(bytes == Array(each.joined()))
+        #expect(refs.map(\.length) == each.map { UInt64($0.count) })
+        #expect(refs.map(\.offset) == each.indices.map { UInt64(each[..<$0].reduce(0) { $0 + $1.count }) })
+        #expect(rawBytes == raws.reduce(0) { $0 + $1.count })
+    }
 }
