@@ -55,7 +55,7 @@ extension Head {
         for metricID in metrics.keys.sorted(by: { strings[$0] < strings[$1] }) {
             let rollup = metrics[metricID]!
             let ranked = RankedSeries(rollup.series, rank: rank)
-            let order = (0..<ranked.count).sorted { ranked.precedes($0, $1) }
+            let order = ranked.order(rankCount: rank.count)
             var position = [Int](repeating: 0, count: order.count)
             for (index, series) in order.enumerated() { position[series] = index }
             for (partition, cells) in rollup.cellsInRowOrder(position: position, partitionMilliseconds: partitionMilliseconds) {
@@ -256,10 +256,46 @@ private struct RankedSeries {
     /// Series `s`'s pairs as packed string ids, in key rank order.
     func pairs(of s: Int) -> ArraySlice<UInt64> { packed[start[s]..<start[s + 1]] }
 
-    /// Whether series `a` comes before series `b`: their (key rank, value rank) lists compared
-    /// lexicographically, a proper prefix first.
-    /// Indexes the ranks directly: slicing them per comparison retained the array twice.
-    func precedes(_ a: Int, _ b: Int) -> Bool {
+    /// The series in segment order (S3): their (key rank, value rank) lists compared
+    /// lexicographically, a proper prefix first. Ranks are below `rankCount`.
+    ///
+    /// A least-significant-first radix sort: for each pair position from the last to the
+    /// first, a stable counting sort by value rank, then one by key rank, where a series
+    /// without a pair at that position sorts first. O((series + rankCount) × longest series),
+    /// where comparing rank lists cost a few hundred instructions per comparison (series
+    /// share long prefixes).
+    ///
+    /// With few series against many ranks (each pass clears `rankCount` counters), a comparison
+    /// sort is cheaper and is used instead.
+    func order(rankCount: Int) -> [Int] {
+        guard count >= 64 && rankCount <= 8 * count else { return (0..<count).sorted(by: precedes) }
+        var order = Array(0..<count)
+        var sorted = [Int](repeating: 0, count: count)
+        var first = [Int](repeating: 0, count: rankCount + 2)
+        let longest = (0..<count).lazy.map { start[$0 + 1] - start[$0] }.max() ?? 0
+        for position in (0..<longest).reversed() {
+            for half in [1, 0] {  // value rank, then key rank
+                // Digit of a series: 0 when it has no pair at `position`, else its rank + 1.
+                func digit(_ series: Int) -> Int {
+                    let pair = start[series] + position
+                    return pair < start[series + 1] ? Int(ranks[2 * pair + half]) + 1 : 0
+                }
+                for i in first.indices { first[i] = 0 }
+                for series in order { first[digit(series) + 1] += 1 }
+                for d in 0...rankCount { first[d + 1] += first[d] }
+                for series in order {
+                    let d = digit(series)
+                    sorted[first[d]] = series
+                    first[d] += 1
+                }
+                swap(&order, &sorted)
+            }
+        }
+        return order
+    }
+
+    /// Whether series `a` comes before series `b` in the order of ``order(rankCount:)``.
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
         var i = 2 * start[a], j = 2 * start[b]
         let endA = 2 * start[a + 1], endB = 2 * start[b + 1]
         while i < endA && j < endB {

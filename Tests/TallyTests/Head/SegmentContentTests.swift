@@ -51,6 +51,35 @@ import Testing
         }
     }
 
+    /// Thousands of series per metric (the series order's radix sort; the test above has few
+    /// series per metric, which a comparison sort orders), keys and values of varied lengths so
+    /// that prefixes and ranks differ from insertion order.
+    @Test func manySeriesAreOrderedAsBruteForceOrdersThem() {
+        var random = RandomEvents(seed: 21)
+        let keys = ["a", "browser", "c", "zz", "device", "k"]
+        let events = (0..<6_000).map { _ -> Event in
+            var dimensions: [String: String] = [:]
+            for key in keys where random.below(3) != 0 { dimensions[key] = "v\(random.below(12))" + String(repeating: "x", count: random.below(3)) }
+            return Event(timestamp: 1_790_812_800_000 + Int64(random.below(2 * 86_400_000)), metric: ["m", "n"][random.below(2)],
+                         dimensions: dimensions)
+        }
+        var head = Head(bucketMilliseconds: hour)
+        _ = head.apply(EventBatchBuilder.build(events), horizon: .min)
+        let contents = head.segmentContents(partitionMilliseconds: day)
+        let expected = bruteForce(events)
+        #expect(contents.map(\.partitionStart) == expected.keys.sorted())
+        for content in contents {
+            for (metric, wanted) in zip(content.metrics, expected[content.partitionStart]!) {
+                #expect(metric.series.count > 500 && metric.series.count == wanted.series.count)
+                // The first series out of place, if any (the lists are too long to print whole).
+                let misplaced = zip(metric.series, wanted.series).enumerated().first { $0.element.0 != $0.element.1 }
+                #expect(misplaced == nil, "\(metric.name): \(misplaced.map { "series \($0.offset): \($0.element)" } ?? "")")
+                #expect(metric.rows.map { "\($0.series) \($0.bucket) \($0.cell.count)" }
+                    == wanted.rows.map { "\($0.0) \($0.1) \($0.2)" }, "\(metric.name)")
+            }
+        }
+    }
+
     @Test func rowOrderSortsBySeriesPositionThenBucketAndSplitsByPartition() {
         var rollup = MetricRollup()
         var random = RandomEvents(seed: 9)
