@@ -137,7 +137,7 @@ extension Tally {
         var prepared = prepared
         while true {
             do {
-                let (result, lsn) = try engine.append(try prepared.get())
+                let (result, lsn) = try engine.append(try prepared.get(), helperThread: false)
                 summary.batches += 1
                 if result.duplicate { summary.duplicateBatches += 1 }
                 summary.events += result.accepted
