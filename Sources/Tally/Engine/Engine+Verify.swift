@@ -58,14 +58,16 @@ extension Engine {
             violations.append("time range differs from the catalog")
         }
         for metric in content.metrics {
-            for (a, b) in zip(metric.series, metric.series.dropFirst()) where ![DimensionPair].precedes(a, b) {
-                violations.append("\(metric.name): series are not sorted and unique")
-                break
+            // Each series' pairs are built once (a `SeriesList` element is built when read).
+            var previous: [DimensionPair]?
+            var (seriesOrdered, keysOrdered) = (true, true)
+            for series in metric.series {
+                if let previous, ![DimensionPair].precedes(previous, series) { seriesOrdered = false }
+                if zip(series, series.dropFirst()).contains(where: { $0.key >= $1.key }) { keysOrdered = false }
+                previous = series
             }
-            for series in metric.series where zip(series, series.dropFirst()).contains(where: { $0.key >= $1.key }) {
-                violations.append("\(metric.name): a series has unsorted or repeated keys")
-                break
-            }
+            if !seriesOrdered { violations.append("\(metric.name): series are not sorted and unique") }
+            if !keysOrdered { violations.append("\(metric.name): a series has unsorted or repeated keys") }
             for (a, b) in zip(metric.rows, metric.rows.dropFirst()) where (a.series, a.bucket) >= (b.series, b.bucket) {
                 violations.append("\(metric.name): rows are not in (series, bucket) order")
                 break
