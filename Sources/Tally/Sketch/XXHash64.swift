@@ -41,16 +41,22 @@ enum XXHash64 {
                 v4 = round(v4, readUInt64(base, offset + 24))
                 offset += 32
             } while offset <= lastStripe
-            h = rotateLeft(v1, 1) &+ rotateLeft(v2, 7) &+ rotateLeft(v3, 12) &+ rotateLeft(v4, 18)
-            h = mergeRound(h, v1)
-            h = mergeRound(h, v2)
-            h = mergeRound(h, v3)
-            h = mergeRound(h, v4)
+            h = merged(v1, v2, v3, v4)
         } else {
             h = seed &+ prime5
         }
         h &+= UInt64(truncatingIfNeeded: length)
         return finish(h, tail: base + offset, count: length - offset)
+    }
+
+    /// The four lanes of an input of 32 bytes or more, folded into one accumulator.
+    @inline(__always)
+    private static func merged(_ v1: UInt64, _ v2: UInt64, _ v3: UInt64, _ v4: UInt64) -> UInt64 {
+        var h = rotateLeft(v1, 1) &+ rotateLeft(v2, 7) &+ rotateLeft(v3, 12) &+ rotateLeft(v4, 18)
+        h = mergeRound(h, v1)
+        h = mergeRound(h, v2)
+        h = mergeRound(h, v3)
+        return mergeRound(h, v4)
     }
 
     /// The last steps: folds in the fewer than 32 bytes after the last stripe, then avalanches.
@@ -113,11 +119,7 @@ enum XXHash64 {
         func finish() -> UInt64 {
             var h: UInt64
             if length >= 32 {
-                h = rotateLeft(v1, 1) &+ rotateLeft(v2, 7) &+ rotateLeft(v3, 12) &+ rotateLeft(v4, 18)
-                h = mergeRound(h, v1)
-                h = mergeRound(h, v2)
-                h = mergeRound(h, v3)
-                h = mergeRound(h, v4)
+                h = merged(v1, v2, v3, v4)
             } else {
                 h = seed &+ prime5
             }
