@@ -46,8 +46,8 @@ extension Array where Element == DimensionPair {
 extension Head {
     /// The head's cells grouped by partition, each as a segment's content, in partition order.
     ///
-    /// Series are ordered by comparing string ranks (the position of each string in the sorted
-    /// string table) rather than the strings themselves.
+    /// Series are ordered by the ranks of their strings (each string's position in the sorted
+    /// string table) rather than by the strings themselves.
     func segmentContents(partitionMilliseconds: Int64) -> [SegmentContent] {
         let rank = strings.ranks()
         var partitions: [Int64: [MetricContent]] = [:]
