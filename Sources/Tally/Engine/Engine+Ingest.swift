@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The write path: validate → log → fold into the head → wait for durability → maybe flush.
 extension Engine {
     /// A batch validated and encoded for the log: the part of an ingest that reads no engine
@@ -78,9 +76,8 @@ extension Engine {
             experiments.apply(record.events, horizon: horizon)
             return applyExceptExperiments(record)
         }
-        let helperDone = DispatchGroup()
-        DispatchQueue.global().async(group: helperDone) { [self] in experiments.apply(record.events, horizon: horizon) }
-        defer { helperDone.wait() }
+        let helper = Deferred { [self] in experiments.apply(record.events, horizon: horizon) }
+        defer { helper.wait() }
         return applyExceptExperiments(record)
     }
 

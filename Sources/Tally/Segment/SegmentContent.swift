@@ -144,23 +144,16 @@ struct SeriesList: RandomAccessCollection, ExpressibleByArrayLiteral, Equatable 
     }
 
     init(_ series: some Sequence<[DimensionPair]>) {
-        var index: [String: Int32] = [:]
-        var strings: [String] = []
+        var strings = DictionaryBuilder()
         var table = SeriesTable()
-        func intern(_ string: String) -> Int32 {
-            if let existing = index[string] { return existing }
-            index[string] = Int32(strings.count)
-            strings.append(string)
-            return Int32(strings.count - 1)
-        }
         for pairs in series {
             for pair in pairs {
-                table.keys.append(intern(pair.key))
-                table.values.append(intern(pair.value))
+                table.keys.append(Int32(strings.index(of: pair.key)))
+                table.values.append(Int32(strings.index(of: pair.value)))
             }
             table.start.append(table.keys.count)
         }
-        self.init(strings: strings, table: table)
+        self.init(strings: strings.strings, table: table)
     }
 
     init(arrayLiteral elements: [DimensionPair]...) { self.init(elements) }
