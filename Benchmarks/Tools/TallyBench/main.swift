@@ -13,6 +13,10 @@ import TallyWorkload
 //   tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
 //       `Tally.importNDJSON` with the handle's durability (default normal): what `tally import`
 //       does, for use until the CLI is merged. Prints the events and seconds.
+//   tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off]
+//       `Tally.ingest` of the generated stream in batches (default 10 000, durability full), as
+//       the ordo-one ingest benchmarks do, for profiling outside the plugin. Prints the events,
+//       the seconds of the ingest and of the final close (the flush of the rest of the head).
 //   tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
 //       Ingests one day (or D days) of traffic (nothing flushed) and copies the file and its log
 //       while the handle is open: DB and DB-wal are what a crash leaves. For `tally-bench open`.
@@ -36,6 +40,7 @@ func usage() -> Never {
                tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4] [--threads N]
                tally-bench info DB
                tally-bench compact DB
+               tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off]
                tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
                tally-bench open DB
 
@@ -202,6 +207,27 @@ func info() throws {
     try db.close()
 }
 
+func ingestStream() throws {
+    guard positional.count == 1 else { usage() }
+    var options = Options()
+    switch flags["durability"] ?? "full" {
+    case "full": options.durability = .full
+    case "normal": options.durability = .normal
+    case "off": options.durability = .off
+    default: usage()
+    }
+    let batches = Dataset.batches(
+        Dataset.events(count: events, seed: seed, days: days), size: flags["batch"].flatMap(Int.init) ?? 10_000)
+    let db = try Tally.open(at: positional[0], options: options)
+    let start = DispatchTime.now().uptimeNanoseconds
+    for batch in batches { try db.ingest(batch) }
+    let ingested = DispatchTime.now().uptimeNanoseconds
+    try db.close()
+    let closed = DispatchTime.now().uptimeNanoseconds
+    let count = batches.reduce(0) { $0 + $1.count }
+    print("\(count) events: ingest \(Double(ingested - start) / 1e9) s, close \(Double(closed - ingested) / 1e9) s")
+}
+
 func crashCopy() throws {
     guard positional.count == 1 else { usage() }
     let target = positional[0]
@@ -271,6 +297,7 @@ do {
     switch command {
     case "compact": try compactDatabase()
     case "crash-copy": try crashCopy()
+    case "ingest": try ingestStream()
     case "open": try openDatabase()
     case "info": try info()
     case "generate": try generate()

@@ -24,7 +24,7 @@ enum SegmentWriter {
         let units = content.metrics.map(normalizedUnits(of:))
         let counts = content.metrics.map(eventCounts(of:))
         var allKeys: [UInt32] = []
-        for case let sketch? in units.joined() { allKeys.append(contentsOf: sketch.sparseKeys) }
+        for case let sketch? in units.joined() { sketch.withSortedKeys { allKeys.append(contentsOf: $0) } }
         let table = SketchEntryTable(collecting: allKeys)
         allKeys = []
         let lookup = table.map(SketchKeyLookup.init)
@@ -76,9 +76,7 @@ enum SegmentWriter {
         // Read through a pointer: reading a row copies it (see `columns`).
         metric.rows.withUnsafeBufferPointer { rows in
             rows.indices.map { row in
-                guard let units = rows.baseAddress![row].cell.units?.normalized(),
-                      !(units.registers.isEmpty && units.sparseKeys.isEmpty)
-                else { return nil }
+                guard let units = rows.baseAddress![row].cell.units?.normalized(), !units.isEmpty else { return nil }
                 return units
             }
         }
@@ -99,7 +97,7 @@ enum SegmentWriter {
         var groups: [(series: Range<Int>, rows: Range<Int>)] = []
         var firstSeries = 0, firstRow = 0, keys = 0
         for index in 1...metric.rows.count {
-            keys += units[index - 1]?.sparseKeys.count ?? 0
+            keys += units[index - 1]?.sortedEntryCount ?? 0
             guard index == metric.rows.count
                 || (metric.rows[index].series != metric.rows[index - 1].series
                     && (index - firstRow >= SegmentFooter.rowsPerGroup || keys >= keysPerGroup))

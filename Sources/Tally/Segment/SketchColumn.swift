@@ -187,8 +187,7 @@ struct SketchColumn {
         let range = self.range(of: row)
         var sketch = HyperLogLog()
         if !range.isEmpty {
-            withKeys(ofRow: row, range) { sketch.sparseKeys = Array($0) }
-            sketch.sortedCount = range.count
+            withKeys(ofRow: row, range) { sketch = HyperLogLog(sortedKeys: $0) }
         } else if let registers = dense[row] {
             sketch.registers = registers
         } else {
@@ -245,19 +244,22 @@ struct SketchColumn {
                 shapes.writeVarint(count)
                 continue
             }
-            precondition(sketch.sortedCount == sketch.sparseKeys.count, "sketch not normalized")
-            let shape = sketch.registers.isEmpty ? sketch.sortedCount : denseShape
+            precondition(sketch.keyList.count == sketch.sortedCount, "sketch not normalized")
+            let entries = sketch.sortedEntryCount
+            let shape = sketch.registers.isEmpty ? entries : denseShape
             precondition(UInt64(shape) <= count, "a sketch with more keys than its row has events")
             if !sketch.registers.isEmpty {
                 shapes.writeVarint(count - UInt64(denseShape))
                 dense.append(contentsOf: sketch.registers)
                 continue
             }
-            shapes.writeVarint(count - UInt64(sketch.sortedCount))
-            guard sketch.sortedCount > 0 else { continue }
+            shapes.writeVarint(count - UInt64(entries))
+            guard entries > 0 else { continue }
             let table = table!
             positions.removeAll(keepingCapacity: true)
-            for key in sketch.sparseKeys { positions.append(UInt32(table.position(of: key))) }
+            sketch.withSortedKeys { keys in
+                for key in keys { positions.append(UInt32(table.position(of: key))) }
+            }
             positions.withUnsafeBufferPointer { InterpolativeCode.encode($0, rangeCount: table.table.count, into: &bits) }
         }
         return shapes.bytes + dense + bits.finish()

@@ -14,7 +14,7 @@ extension HyperLogLog {
     func estimate() -> Double {
         let sketch = normalized()
         if sketch.registers.isEmpty {
-            return Self.linearCounting(occupied: sketch.sortedCount, slots: Self.sparseIndexCount)
+            return Self.linearCounting(occupied: sketch.sortedEntryCount, slots: Self.sparseIndexCount)
         }
         return Self.improvedRawEstimate(sketch.registers)
     }

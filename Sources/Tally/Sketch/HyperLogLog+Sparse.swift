@@ -53,16 +53,25 @@ extension HyperLogLog {
     /// growing by half at least but never past a full buffer on a full sparse list.
     mutating func growSparseCapacity() {
         let largest = Self.sparseEntryLimit + Self.sparseEntryLimit / 4
-        let grown = min(sparseKeys.capacity + sparseKeys.capacity / 2, largest)
-        sparseKeys.reserveCapacity(max(grown, sortedCount + pendingLimit, sparseKeys.count + 1))
+        let grown = min(keyList.capacity + keyList.capacity / 2, largest)
+        keyList.reserveCapacity(max(grown, sortedCount + pendingLimit, keyList.count + 1))
+    }
+
+    /// Moves the inline entry to the front of the (empty) key list, as its one sorted key: called
+    /// when a second idx′ arrives.
+    mutating func spillInlineKey() {
+        growSparseCapacity()
+        keyList.append(inlineKey)
+        sortedCount = 1
+        inlineKey = 0
     }
 
     /// Merges the buffer into the sorted entries; turns dense past ``sparseEntryLimit``.
     mutating func flushPending() {
         let sorted = sortedCount
-        let pending = sparseKeys.count - sorted
+        let pending = keyList.count - sorted
         guard pending > 0 else { return }
-        let mergedCount = sparseKeys.withUnsafeMutableBufferPointer { keys in
+        let mergedCount = keyList.withUnsafeMutableBufferPointer { keys in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * pending) { buffer in
                 let scratch = UnsafeMutableBufferPointer(rebasing: buffer[..<pending])
                 // Move the pending keys out: the merge writes over their slots.
@@ -78,7 +87,7 @@ extension HyperLogLog {
     }
 
     private mutating func finishMerge(count: Int) {
-        sparseKeys.removeLast(sparseKeys.count - count)
+        keyList.removeLast(keyList.count - count)
         sortedCount = count
         if count > Self.sparseEntryLimit { convertToDense() }
     }
@@ -88,9 +97,11 @@ extension HyperLogLog {
     mutating func convertToDense() {
         guard registers.isEmpty else { return }
         registers = [UInt8](repeating: 0, count: Self.registerCount)
-        applyToRegisters(sparseKeys)
-        sparseKeys = []
+        applyToRegisters(keyList)
+        if inlineKey != 0 { applyToRegisters([inlineKey]) }
+        keyList = []
         sortedCount = 0
+        inlineKey = 0
     }
 
     /// Raises the dense registers to what `keys` (sorted or not) stand for.

@@ -12,7 +12,9 @@
 /// Representations:
 /// - sparse (every sketch starts so): one entry per distinct idx′ keeping the largest rho′,
 ///   plus a small unsorted buffer of recent inserts (the paper's tmp_set) merged in when it fills.
-///   It turns dense for good when it holds more than ``sparseEntryLimit`` entries.
+///   While it has a single entry, that entry is held inline (``inlineKey``) and nothing is
+///   allocated: most rollup cells see one unit (83% of the cells of the reference stream). It
+///   turns dense for good when it holds more than ``sparseEntryLimit`` entries.
 /// - dense: ``registerCount`` one-byte registers.
 ///
 /// Estimators: sparse uses linear counting over m′ = 2^25 slots (exact for small sets but for
@@ -40,16 +42,58 @@ struct HyperLogLog: Sendable {
     /// pass costs O(1) per insert amortized, and the buffer stays within a quarter of the list.
     static let minimumPendingLimit = 16
 
-    /// Sparse only, empty when dense. `sparseKeys[..<sortedCount]`: ``SparseKey``s strictly
-    /// increasing, with distinct idx′. `sparseKeys[sortedCount...]`: pending keys in arrival
-    /// order, duplicates allowed. Internal so the extensions can reach them; do not touch.
-    var sparseKeys: [UInt32] = []
-    var sortedCount = 0
+    /// Sparse with two or more entries only, else empty. `keyList[..<sortedCount]`:
+    /// ``SparseKey``s strictly increasing, with distinct idx′. `keyList[sortedCount...]`: pending
+    /// keys in arrival order, duplicates allowed. Internal so the extensions can reach them; read
+    /// entries through ``withSortedKeys(_:)`` instead.
+    var keyList: [UInt32] = []
+    /// `sortedCount`'s storage, narrow so that ``inlineKey`` fits beside it.
+    private var sortedListCount: UInt32 = 0
+    /// Sparse with exactly one entry: that entry (`keyList` is then empty). 0 otherwise, which
+    /// is never a valid ``SparseKey``.
+    var inlineKey: UInt32 = 0
     /// Dense only, empty when sparse: ``registerCount`` registers, each 0…``maxRegisterValue``.
     var registers: [UInt8] = []
 
-    /// An empty sparse sketch; it allocates nothing until the first insert.
+    /// An empty sparse sketch; it allocates nothing until its second entry.
     init() {}
+
+    /// A sparse sketch of `keys`: ``SparseKey``s strictly increasing with distinct idx′, at
+    /// most ``sparseEntryLimit`` of them (a segment's sparse row).
+    init(sortedKeys keys: UnsafeBufferPointer<UInt32>) {
+        if keys.count == 1 {
+            inlineKey = keys[0]
+        } else if keys.count > 1 {
+            keyList = Array(keys)
+            sortedCount = keys.count
+        }
+    }
+
+    /// How many of `keyList`'s keys are sorted.
+    var sortedCount: Int {
+        @inline(__always) get { Int(sortedListCount) }
+        @inline(__always) set { sortedListCount = UInt32(truncatingIfNeeded: newValue) }
+    }
+
+    /// Whether nothing was ever inserted (or merged) into the sketch.
+    var isEmpty: Bool { registers.isEmpty && keyList.isEmpty && inlineKey == 0 }
+
+    /// The sparse entries merged so far, in increasing order: the inline entry, or
+    /// `keyList[..<sortedCount]`; empty when dense. All of them when ``normalized()``.
+    @inline(__always)
+    func withSortedKeys<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+        if inlineKey != 0 {
+            var key = inlineKey
+            return try withUnsafePointer(to: &key) { try body(UnsafeBufferPointer(start: $0, count: 1)) }
+        }
+        return try keyList.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<sortedCount])) }
+    }
+
+    /// The count of ``withSortedKeys(_:)``'s entries.
+    var sortedEntryCount: Int { inlineKey != 0 ? 1 : sortedCount }
+
+    /// The sparse entries of the normalized sketch, in increasing order (empty when dense).
+    var sortedKeys: [UInt32] { normalized().withSortedKeys { Array($0) } }
 
     /// Adds one hashed unit. Dense: one register update. Sparse: see ``insert(sparseKey:)``.
     @inline(__always)
@@ -72,9 +116,16 @@ struct HyperLogLog: Sendable {
     @inline(__always)
     mutating func insert(sparseKey key: UInt32) {
         if registers.isEmpty {
-            if sparseKeys.count == sparseKeys.capacity { growSparseCapacity() }
-            sparseKeys.append(key)
-            if sparseKeys.count - sortedCount >= pendingLimit { flushPending() }
+            if keyList.isEmpty {
+                if inlineKey == 0 || inlineKey >> 7 == key >> 7 {
+                    inlineKey = max(inlineKey, key)
+                    return
+                }
+                spillInlineKey()
+            }
+            if keyList.count == keyList.capacity { growSparseCapacity() }
+            keyList.append(key)
+            if keyList.count - sortedCount >= pendingLimit { flushPending() }
         } else {
             let (index, rho) = SparseKey.register(of: key)
             registers.withUnsafeMutableBufferPointer { registers in
@@ -115,7 +166,11 @@ struct HyperLogLog: Sendable {
     /// whatever the size of this sketch).
     mutating func merge(_ other: HyperLogLog) {
         guard !other.registers.isEmpty else {
-            other.sparseKeys.withUnsafeBufferPointer { insert(sparseKeys: $0) }
+            if other.inlineKey != 0 {
+                insert(sparseKey: other.inlineKey)
+            } else {
+                other.keyList.withUnsafeBufferPointer { insert(sparseKeys: $0) }
+            }
             return
         }
         other.registers.withUnsafeBytes { mergeRegisters($0) }
@@ -135,7 +190,7 @@ struct HyperLogLog: Sendable {
     var isSparse: Bool {
         guard registers.isEmpty else { return false }
         // A merge that cannot pass the limit cannot turn the sketch dense.
-        if sparseKeys.count <= Self.sparseEntryLimit { return true }
+        if keyList.count <= Self.sparseEntryLimit { return true }
         return normalized().registers.isEmpty
     }
 
@@ -144,8 +199,8 @@ struct HyperLogLog: Sendable {
     var approximateByteSize: Int {
         let arrayHeader = 32
         var size = MemoryLayout<HyperLogLog>.size
-        if sparseKeys.capacity > 0 {
-            size += arrayHeader + sparseKeys.capacity * MemoryLayout<UInt32>.stride
+        if keyList.capacity > 0 {
+            size += arrayHeader + keyList.capacity * MemoryLayout<UInt32>.stride
         }
         if registers.capacity > 0 { size += arrayHeader + registers.capacity }
         return size
@@ -153,7 +208,7 @@ struct HyperLogLog: Sendable {
 
     /// This sketch with its buffer merged (possibly dense); `self` when there is no buffer.
     func normalized() -> HyperLogLog {
-        guard sparseKeys.count != sortedCount else { return self }
+        guard keyList.count != sortedCount else { return self }
         var copy = self
         copy.flushPending()
         return copy
@@ -164,6 +219,7 @@ extension HyperLogLog: Equatable {
     static func == (lhs: HyperLogLog, rhs: HyperLogLog) -> Bool {
         let left = lhs.normalized()
         let right = rhs.normalized()
-        return left.registers == right.registers && left.sparseKeys == right.sparseKeys
+        return left.registers == right.registers
+            && left.withSortedKeys { mine in right.withSortedKeys { theirs in mine.elementsEqual(theirs) } }
     }
 }

@@ -71,7 +71,7 @@ import Testing
         // Every group's zones bound exactly the values of its series.
         var seriesStart = 0
         let content = try SegmentReader(
-            file: db.engine.file, info: try db.engine.stateLock.withLock { db.engine.catalog.segments[0] },
+            file: db.engine.file, info: db.engine.stateLock.withLock { db.engine.catalog.segments[0] },
             partitionMilliseconds: Granularity.day.milliseconds
         ).readContent()
         let series = try #require(content.metrics.first { $0.name == "pageview" }).series
@@ -92,7 +92,7 @@ import Testing
         let directory = TestDirectory()
         let events = Self.events(count: 20_000)
         let db = try Self.flushed(events, in: directory)
-        let info = try db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
+        let info = db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
         let reader = SegmentReader(file: db.engine.file, info: info, partitionMilliseconds: Granularity.day.milliseconds)
         let footer = try reader.readFooter()
         let dictionary = try reader.readDictionary(footer)
@@ -135,7 +135,7 @@ import Testing
     }
 
     static func firstSegment(_ db: Tally) throws -> (SegmentFooter, [String]) {
-        let info = try db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
+        let info = db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
         let reader = SegmentReader(file: db.engine.file, info: info, partitionMilliseconds: Granularity.day.milliseconds)
         let footer = try reader.readFooter()
         return (footer, try reader.readDictionary(footer))

@@ -20,12 +20,12 @@ import Testing
 
     /// Rows of as many events as keys (a dense row 3 073, a row without units 1).
     func counts(_ rows: [HyperLogLog?]) -> [UInt64] {
-        rows.map { row in row.map { $0.isSparse ? UInt64(max($0.sparseKeys.count, 1)) : 3_073 } ?? 1 }
+        rows.map { row in row.map { $0.isSparse ? UInt64(max($0.sortedKeys.count, 1)) : 3_073 } ?? 1 }
     }
 
     /// The table and column of `rows` with `counts` events, as the segment writer builds them.
     func encoded(_ rows: [HyperLogLog?], counts: [UInt64]? = nil) -> (table: SketchEntryTable?, column: [UInt8]) {
-        let table = SketchEntryTable(collecting: rows.flatMap { $0?.sparseKeys ?? [] })
+        let table = SketchEntryTable(collecting: rows.flatMap { $0?.sortedKeys ?? [] })
         let counts = counts ?? self.counts(rows)
         return (table, SketchColumn.encode(rows[...], counts: counts[...], table: table.map(SketchKeyLookup.init)))
     }
@@ -39,7 +39,7 @@ import Testing
         let a = sketch(hashes: [1 << 39, 2048 << 39 | 1 << 30])
         let b = sketch(hashes: [4097 << 39])
         let c = sketch(hashes: [2048 << 39 | 1 << 30])
-        #expect(a.sparseKeys == [128, 262_163] && b.sparseKeys == [524_416])
+        #expect(a.sortedKeys == [128, 262_163] && b.sortedKeys == [524_416])
         // Rows of 2, 1, 1 and 3 events.
         let (table, column) = encoded([a, nil, b, c], counts: [2, 1, 1, 3])
         #expect(table?.encode() == [0x03, 0x00, 0x00, 0x01, 0x00, 0x07, 0xFF, 0x24, 0x00, 0x20, 0x04])
@@ -87,7 +87,7 @@ import Testing
         #expect(rows * 3072 > SketchColumn.decodedKeyLimit)
         let column = try #require(decoded([UInt8](repeating: 0, count: rows), counts: Array(repeating: 3072, count: rows), table: table))
         #expect(column.approximateBytes < 16 * 1024)
-        #expect(column.sketch(at: 7)?.sparseKeys == table.keys)
+        #expect(column.sketch(at: 7)?.sortedKeys == table.keys)
         var merged: HyperLogLog?
         for row in 0..<rows { column.mergeSketch(at: row, into: &merged) }
         #expect(merged == column.sketch(at: 0))

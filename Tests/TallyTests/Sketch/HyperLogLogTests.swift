@@ -182,7 +182,7 @@ private func relativeError(_ sketch: HyperLogLog, _ truth: Int) -> Double {
         }
         let flaggedKeys = largestRho.map { index, rho in index << 7 | rho << 1 | 1 }
         let expected = (flaggedKeys + unflagged.map { $0 << 7 }).sorted()
-        let keys = whole.normalized().sparseKeys
+        let keys = whole.sortedKeys
         #expect(keys == expected)
         #expect(whole.estimate().rounded() == Double(expected.count))
         even.merge(odd)
@@ -286,6 +286,61 @@ private func relativeError(_ sketch: HyperLogLog, _ truth: Int) -> Double {
                 #expect(ab == ba)
             }
         }
+    }
+
+    /// A sketch's only entry is held inline: no allocation, the larger rho′ kept for its idx′,
+    /// and a second idx′ moves it to the list. Every path (insert, merge either way, from sorted
+    /// keys, to dense) must give what the list form gives for the same hashes.
+    @Test func aSingleEntryIsHeldInlineAndBehavesAsTheList() {
+        // Two hashes on one flagged idx′ (rho′ 3, then 5) and one on another idx′.
+        let sameIndexLow: UInt64 = 7 << 50 | 1 << 36
+        let sameIndexHigh: UInt64 = 7 << 50 | 1 << 34
+        let other: UInt64 = 9 << 50 | 1 << 45
+        var one = HyperLogLog()
+        one.insert(hash: sameIndexHigh)
+        one.insert(hash: sameIndexLow)
+        #expect(one.approximateByteSize == MemoryLayout<HyperLogLog>.size)
+        #expect(one.sortedKeys == [HyperLogLog.SparseKey.make(hash: sameIndexHigh)])
+        #expect(one.sortedEntryCount == 1 && !one.isEmpty && one.isSparse)
+        #expect(one.estimate().rounded() == 1)
+
+        // The list form of the same entries, for comparison: built from a larger sketch's keys.
+        let keys = [sameIndexLow, sameIndexHigh, other].map(HyperLogLog.SparseKey.make(hash:))
+        let expectedTwo = [keys[1], keys[2]]
+        var two = one
+        two.insert(hash: other)
+        #expect(two.sortedKeys == expectedTwo)
+        #expect(two.inlineKey == 0)
+        #expect(two.estimate().rounded() == 2)
+
+        // Merges: inline into empty, into inline, into a list; a list into inline.
+        var fromEmpty = HyperLogLog()
+        fromEmpty.merge(one)
+        #expect(fromEmpty == one && fromEmpty.inlineKey != 0)
+        var otherOnly = HyperLogLog()
+        otherOnly.insert(hash: other)
+        var merged = otherOnly
+        merged.merge(one)
+        #expect(merged == two && merged.sortedKeys == expectedTwo)
+        var listThenInline = two
+        listThenInline.merge(one)
+        #expect(listThenInline == two)
+        var inlineThenList = one
+        inlineThenList.merge(two)
+        #expect(inlineThenList == two)
+        #expect(one != two && one != HyperLogLog())
+
+        // From a segment's sorted keys, and to dense.
+        let decoded = [keys[1]].withUnsafeBufferPointer { HyperLogLog(sortedKeys: $0) }
+        #expect(decoded == one && decoded.inlineKey == keys[1])
+        var inlineDense = one
+        inlineDense.convertToDense()
+        var insertedDense = HyperLogLog()
+        insertedDense.convertToDense()
+        insertedDense.insert(hash: sameIndexLow)
+        insertedDense.insert(hash: sameIndexHigh)
+        #expect(inlineDense.registers == insertedDense.registers)
+        #expect(inlineDense.inlineKey == 0 && inlineDense.sortedKeys.isEmpty)
     }
 
     @Test func memoryIsBytesWhenSmallAndAboutSixteenKiBWhenDense() {
