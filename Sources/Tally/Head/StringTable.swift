@@ -19,13 +19,6 @@ struct StringTable {
 
     subscript(id: UInt32) -> String { strings[Int(id)] }
 
-    /// Each id's position in byte order of the strings (String `<` is Unicode order, which for
-    /// UTF-8 coincides with byte order of scalar values).
-    func ranks() -> [Int32] {
-        var rank = [Int32](repeating: 0, count: strings.count)
-        for (position, id) in strings.indices.sorted(by: { strings[$0] < strings[$1] }).enumerated() {
-            rank[id] = Int32(position)
-        }
-        return rank
-    }
+    /// Each id's position in the byte order of the strings' UTF-8 (the order of series, rule S3).
+    func ranks() -> [Int32] { ByteOrderRanks.ranks(of: strings) }
 }

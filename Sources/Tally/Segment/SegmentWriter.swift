@@ -307,12 +307,7 @@ struct DictionaryBuilder {
     }
 
     /// Each string's position in UTF-8 byte order (the order of zones, rule S7).
-    func ranks() -> [Int32] {
-        var rank = [Int32](repeating: 0, count: strings.count)
-        let order = strings.indices.sorted { strings[$0].utf8.lexicographicallyPrecedes(strings[$1].utf8) }
-        for (position, index) in order.enumerated() { rank[index] = Int32(position) }
-        return rank
-    }
+    func ranks() -> [Int32] { ByteOrderRanks.ranks(of: strings) }
 
     func encode() -> [UInt8] {
         var writer = ByteWriter()
