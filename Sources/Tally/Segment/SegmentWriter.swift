@@ -196,7 +196,12 @@ enum SegmentWriter {
         var previous = 0..<0
         for index in seriesRange {
             let pairs = table.pairs(of: index)
-            let shared = zip(previous, pairs).prefix { table.keys[$0] == table.keys[$1] && table.values[$0] == table.values[$1] }.count
+            // Counted in place: `prefix(while:)` on the zip built an array per series.
+            var shared = 0
+            for (before, pair) in zip(previous, pairs) {
+                guard table.keys[before] == table.keys[pair] && table.values[before] == table.values[pair] else { break }
+                shared += 1
+            }
             series.writeVarint(UInt64(shared))
             series.writeVarint(UInt64(pairs.count - shared))
             for pair in pairs.dropFirst(shared) {
