@@ -130,7 +130,7 @@ extension Head {
     mutating func normalizeSketches() {
         for metric in metrics.keys {
             metrics[metric]!.cells.withUnsafeMutableBufferPointer { cells in
-                for index in cells.indices where cells[index].units != nil { cells[index].units!.flushPending() }
+                for index in cells.indices { cells[index].units?.flushPending() }
             }
         }
     }

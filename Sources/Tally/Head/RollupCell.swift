@@ -28,15 +28,17 @@ struct RollupCell: Equatable {
     /// Adds a unit's hash; returns the change in the sketch's memory footprint.
     @inline(__always)
     mutating func add(unitHash: UInt64) -> Int {
-        if units == nil {
+        if case .none = units {
             var sketch = HyperLogLog()
             sketch.insert(hash: unitHash)
             units = sketch
             return sketch.approximateByteSize
         }
-        let before = units!.approximateByteSize
-        units!.insert(hash: unitHash)
-        return units!.approximateByteSize - before
+        return units.updateStarted { sketch in
+            let before = sketch.approximateByteSize
+            sketch.insert(hash: unitHash)
+            return sketch.approximateByteSize - before
+        }
     }
 
     /// The sum of values, rounded once.
@@ -63,7 +65,7 @@ struct RollupCell: Equatable {
             count: other.count, valueCount: other.valueCount, sum: other.sum, sumLow: other.sumLow, min: other.min,
             max: other.max)
         if let sketch = other.units {
-            if units == nil { units = sketch } else { units!.merge(sketch) }
+            if case .none = units { units = sketch } else { units.updateStarted { $0.merge(sketch) } }
         }
     }
 

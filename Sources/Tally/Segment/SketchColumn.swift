@@ -201,11 +201,9 @@ struct SketchColumn {
     func mergeSketch(at row: Int, into units: inout HyperLogLog?) {
         let range = self.range(of: row)
         if !range.isEmpty {
-            if units == nil { units = HyperLogLog() }
-            withKeys(ofRow: row, range) { units!.insert(sparseKeys: $0) }
+            withKeys(ofRow: row, range) { keys in units.updateStarted { $0.insert(sparseKeys: keys) } }
         } else if !dense.isEmpty, let registers = dense[row] {
-            if units == nil { units = HyperLogLog() }
-            registers.withUnsafeBytes { units!.mergeRegisters($0) }
+            registers.withUnsafeBytes { theirs in units.updateStarted { $0.mergeRegisters(theirs) } }
         }
     }
 
@@ -220,8 +218,7 @@ struct SketchColumn {
             starts.withUnsafeBufferPointer { starts in
                 for (row, cell) in rowCells.enumerated() where cell >= 0 && starts[row] < starts[row + 1] {
                     let rowKeys = UnsafeBufferPointer(rebasing: keys[Int(starts[row])..<Int(starts[row + 1])])
-                    if cells[Int(cell)].units == nil { cells[Int(cell)].units = HyperLogLog() }
-                    cells[Int(cell)].units!.insert(sparseKeys: rowKeys)
+                    cells[Int(cell)].units.updateStarted { $0.insert(sparseKeys: rowKeys) }
                 }
             }
         }
