@@ -2,7 +2,7 @@
 /// import stops.
 struct ParsedLines {
     /// The batch to commit; nil when this only reports a failure.
-    var pending: PendingBatch?
+    var pending: ParsedBatch?
     /// The batch's id (see ``PendingBatch/batchID``) and the batch validated and encoded for
     /// the log, or why it could not be: work done here so the committing thread has less.
     var batchID = ""
@@ -48,14 +48,14 @@ final class ImportReader: @unchecked Sendable {
             batches.close()
         }
         var lines = 0
-        var pending = PendingBatch(firstLine: 1)
+        var pending = PendingBatch(firstLine: 1, capacity: options.batchSize)
         var skipped: [ImportLineError] = []
         /// Hands over the batch read so far; false when the consumer gave up.
         func handOver(isFull: Bool) -> Bool {
             let batchID = pending.batchID
             let prepared = Result { try prepare(pending.builder.batch, batchID) }
             return batches.put(ParsedLines(
-                pending: pending, batchID: batchID, prepared: prepared, isFull: isFull, linesThrough: lines,
+                pending: pending.parsed, batchID: batchID, prepared: prepared, isFull: isFull, linesThrough: lines,
                 skipped: skipped, bytesConsumed: input.bytesConsumed, totalBytes: input.totalBytes))
         }
         func fail(_ error: any Error) {
@@ -86,7 +86,7 @@ final class ImportReader: @unchecked Sendable {
             }
             if pending.lineCount == options.batchSize {
                 guard handOver(isFull: true) else { return }
-                pending = PendingBatch(firstLine: pending.firstLine + pending.lineCount)
+                pending = PendingBatch(firstLine: pending.firstLine + pending.lineCount, capacity: options.batchSize)
                 skipped = []
             }
         }

@@ -66,14 +66,21 @@ extension Tally {
     /// - Throws: ``ImportLineError`` at the first bad line (unless skipping), after keeping the
     ///   batches committed before it; ``TallyError`` for storage errors.
     ///
-    /// Lines are read and parsed on a second thread while this one commits the batch before
-    /// (at most two parsed batches wait between them), so parsing and storing overlap.
+    /// Lines are read and parsed on a second thread while this one commits the batches before,
+    /// so parsing and storing overlap: up to ``readAheadLines`` lines of parsed batches (at
+    /// least two batches) wait between them, about 15 MB, so that parsing goes on while a
+    /// flush writes a partition.
+    /// Parsed lines the reading thread may hold ahead of the committing one (in whole batches).
+    /// Two batches of 10 000 lines left the reader waiting through each partition's flush
+    /// (BENCHMARKS.md, session 8, has the runs); each batch waiting costs about 1.3 MB.
+    static let readAheadLines = 120_000
+
     public func importNDJSON(fromPath path: String, options: ImportOptions = ImportOptions()) throws -> ImportSummary {
         let engine = engine
         let reader = ImportReader(input: try LineInput(path: path), path: path, options: options) { batch, batchID in
             try engine.prepare(batch, batchID: batchID)
         }
-        let batches = BoundedQueue<ParsedLines>(capacity: 2)
+        let batches = BoundedQueue<ParsedLines>(capacity: max(2, Self.readAheadLines / max(options.batchSize, 1)))
         let readerDone = DispatchGroup()
         DispatchQueue.global().async(group: readerDone) { reader.run(into: batches) }
         // However this returns, the reader stops at its next batch. A file's reader is waited
@@ -129,10 +136,10 @@ extension Tally {
     /// returns its LSN. With ``ImportOptions/skipInvalid``, its invalid events are reported and
     /// the rest prepared again here.
     private func append(
-        _ pending: PendingBatch, batchID: String, prepared: Result<Engine.PreparedBatch, any Error>,
+        _ pending: ParsedBatch, batchID: String, prepared: Result<Engine.PreparedBatch, any Error>,
         summary: inout ImportSummary, path: String, options: ImportOptions
     ) throws -> UInt64 {
-        var batch = pending.builder.batch
+        var batch = pending.events
         var lineNumbers = pending.lineNumbers
         var prepared = prepared
         while true {
@@ -177,14 +184,19 @@ struct PendingBatch {
     let firstLine: Int
     var lineCount = 0
     /// The batch's events, parsed straight from the lines' bytes.
-    var builder = EventBatchBuilder()
+    var builder: EventBatchBuilder
     /// The line number of each event of `builder`.
     var lineNumbers: [Int] = []
     /// The hash of the batch's lines, each followed by a newline (hashed as they come, so the
     /// lines are not kept).
     private var hash = XXHash64.Stream()
 
-    init(firstLine: Int) { self.firstLine = firstLine }
+    /// `capacity`: the lines expected (the batch size), reserved for at once.
+    init(firstLine: Int, capacity: Int) {
+        self.firstLine = firstLine
+        builder = EventBatchBuilder(capacity: capacity)
+        lineNumbers.reserveCapacity(capacity)
+    }
 
     mutating func add(line: ArraySlice<UInt8>) {
         lineCount += 1
@@ -199,8 +211,21 @@ struct PendingBatch {
         lineNumbers.append(lineNumber)
     }
 
+    /// What the committing thread needs of the batch: not the interner, whose table (a few
+    /// hundred KB per batch) would otherwise wait in the queue with it.
+    var parsed: ParsedBatch {
+        ParsedBatch(firstLine: firstLine, events: builder.batch, lineNumbers: lineNumbers)
+    }
+
     /// `ndjson:<first line>:<line count>:<XXH64 of the lines' bytes, seed 0, hex>`.
     var batchID: String {
         "ndjson:\(firstLine):\(lineCount):\(String(hash.finish(), radix: 16))"
     }
+}
+
+/// A parsed batch as the committing thread needs it: its events and each event's line.
+struct ParsedBatch {
+    let firstLine: Int
+    var events: EventBatch
+    var lineNumbers: [Int]
 }
