@@ -57,6 +57,11 @@ public struct ImportLineError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Tally {
+    /// Parsed lines the reading thread may hold ahead of the committing one (in whole batches).
+    /// Two batches of 10 000 lines left the reader waiting through each partition's flush
+    /// (BENCHMARKS.md, session 8, has the runs); each batch waiting costs about 1.3 MB.
+    static let readAheadLines = 120_000
+
     /// Imports newline-delimited JSON events (one object per line, the format of
     /// `shared/workload/gen_events.py`). `path` may be `-` for standard input.
     ///
@@ -70,11 +75,6 @@ extension Tally {
     /// so parsing and storing overlap: up to ``readAheadLines`` lines of parsed batches (at
     /// least two batches) wait between them, about 15 MB, so that parsing goes on while a
     /// flush writes a partition.
-    /// Parsed lines the reading thread may hold ahead of the committing one (in whole batches).
-    /// Two batches of 10 000 lines left the reader waiting through each partition's flush
-    /// (BENCHMARKS.md, session 8, has the runs); each batch waiting costs about 1.3 MB.
-    static let readAheadLines = 120_000
-
     public func importNDJSON(fromPath path: String, options: ImportOptions = ImportOptions()) throws -> ImportSummary {
         let engine = engine
         let reader = ImportReader(input: try LineInput(path: path), path: path, options: options) { batch, batchID in

@@ -23,8 +23,17 @@ struct DimensionPair: Hashable, Comparable, Sendable {
     var key: String
     var value: String
 
+    /// By key, then value, each by its UTF-8 bytes (rule S3), not by `String`'s `<`, which
+    /// compares normalized Unicode and so differs for strings not in NFC.
     static func < (a: DimensionPair, b: DimensionPair) -> Bool {
-        (a.key, a.value) < (b.key, b.value)
+        if !a.key.utf8.elementsEqual(b.key.utf8) { return a.key.utf8.lexicographicallyPrecedes(b.key.utf8) }
+        return a.value.utf8.lexicographicallyPrecedes(b.value.utf8)
+    }
+
+    /// Whether both strings have the same bytes (`==` is `String` equality: canonical
+    /// equivalence).
+    func hasSameBytes(as other: DimensionPair) -> Bool {
+        key.utf8.elementsEqual(other.key.utf8) && value.utf8.elementsEqual(other.value.utf8)
     }
 }
 
@@ -38,7 +47,7 @@ struct SegmentRow {
 extension Array where Element == DimensionPair {
     /// Lexicographic order of sorted dimension sets: the order of series in a segment.
     static func precedes(_ a: [DimensionPair], _ b: [DimensionPair]) -> Bool {
-        for (x, y) in zip(a, b) where x != y { return x < y }
+        for (x, y) in zip(a, b) where !x.hasSameBytes(as: y) { return x < y }
         return a.count < b.count
     }
 }
