@@ -8,7 +8,8 @@ import Dispatch
 /// Options of ``Tally/importNDJSON(fromPath:options:)``.
 public struct ImportOptions: Sendable {
     /// Lines per batch. Re-running an import must use the same value for its batches to be
-    /// recognised as duplicates.
+    /// recognised as duplicates. The import holds up to 120 000 parsed lines
+    /// (at least two batches) ahead of the ones it stores.
     public var batchSize = 10_000
     /// Skip malformed lines (and lines whose event is invalid) instead of stopping.
     public var skipInvalid = false
