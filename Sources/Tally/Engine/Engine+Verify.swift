@@ -63,7 +63,10 @@ extension Engine {
             var (seriesOrdered, keysOrdered) = (true, true)
             for series in metric.series {
                 if let previous, ![DimensionPair].precedes(previous, series) { seriesOrdered = false }
-                if zip(series, series.dropFirst()).contains(where: { $0.key >= $1.key }) { keysOrdered = false }
+                // Keys strictly increasing in byte order (S3), as `DimensionPair`'s order compares them.
+                if zip(series, series.dropFirst()).contains(where: { !$0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    keysOrdered = false
+                }
                 previous = series
             }
             if !seriesOrdered { violations.append("\(metric.name): series are not sorted and unique") }
