@@ -6,7 +6,7 @@
 /// string may equal an ASCII one (U+212A KELVIN SIGN is "K"), so once the first non-ASCII unit
 /// is met, a `[String: UInt32]` over every unit answers what bytes cannot.
 struct UnitIndex {
-    private var interner = StringInterner(keepsHashes: false)
+    private var interner = StringInterner()
     /// Every unit by `String` equality; `nil` while every unit so far is ASCII.
     private var byString: [String: UInt32]?
 

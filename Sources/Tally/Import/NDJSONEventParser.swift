@@ -15,9 +15,10 @@
 enum NDJSONEventParser {
     static func parse(_ line: UnsafeRawBufferPointer) throws(NDJSONParseError) -> Event {
         var scanner = NDJSONScanner(line)
-        let fields = try scanEvent(&scanner)
-        var dimensions = [String: String](minimumCapacity: fields.dimensions.count)
-        for dimension in fields.dimensions {
+        var scratch = Scratch()
+        let fields = try scanEvent(&scanner, dimensions: &scratch.dimensions)
+        var dimensions = [String: String](minimumCapacity: scratch.dimensions.count)
+        for dimension in scratch.dimensions {
             let key = scanner.decode(dimension.key)
             guard dimensions.updateValue(scanner.decode(dimension.value), forKey: key) == nil else {
                 throw scanner.error(at: dimension.key.start - 1, "duplicate dimension \(quoted(key))")
@@ -28,24 +29,33 @@ enum NDJSONEventParser {
             value: fields.value, unit: fields.unit.map(scanner.decode))
     }
 
+    /// Buffers a caller reuses from line to line, so parsing a line allocates nothing.
+    struct Scratch {
+        fileprivate var dimensions: [(key: StringToken, value: StringToken)] = []
+        fileprivate var ids: [(UInt32, UInt32)] = []
+
+        init() {}
+    }
+
     /// Parses one line straight into `builder`, interning its strings by their bytes (no
-    /// `Event`, no dictionary, no `String` for a string the batch already holds). On error the
-    /// builder is unchanged.
-    static func parse(_ line: UnsafeRawBufferPointer, into builder: inout EventBatchBuilder) throws(NDJSONParseError) {
+    /// `Event`, no dictionary, no `String` for a string the batch already holds). On error no
+    /// event is added (strings interned before a duplicate dimension was found stay, unused).
+    static func parse(
+        _ line: UnsafeRawBufferPointer, into builder: inout EventBatchBuilder, scratch: inout Scratch
+    ) throws(NDJSONParseError) {
         var scanner = NDJSONScanner(line)
-        let fields = try scanEvent(&scanner)
-        var dimensions: [(UInt32, UInt32)] = []
-        dimensions.reserveCapacity(fields.dimensions.count)
-        for dimension in fields.dimensions {
+        let fields = try scanEvent(&scanner, dimensions: &scratch.dimensions)
+        scratch.ids.removeAll(keepingCapacity: true)
+        for dimension in scratch.dimensions {
             let key = intern(dimension.key, scanner, &builder)
-            if dimensions.contains(where: { $0.0 == key }) {
+            if scratch.ids.contains(where: { $0.0 == key }) {
                 throw scanner.error(at: dimension.key.start - 1, "duplicate dimension \(quoted(scanner.decode(dimension.key)))")
             }
-            dimensions.append((key, intern(dimension.value, scanner, &builder)))
+            scratch.ids.append((key, intern(dimension.value, scanner, &builder)))
         }
         builder.append(
             timestamp: fields.timestamp!, metric: intern(fields.metric!, scanner, &builder),
-            unit: fields.unit.map { intern($0, scanner, &builder) }, value: fields.value, dimensions: dimensions)
+            unit: fields.unit.map { intern($0, scanner, &builder) }, value: fields.value, dimensions: scratch.ids)
     }
 
     @inline(__always)
@@ -55,7 +65,12 @@ enum NDJSONEventParser {
     }
 
     /// Scans the event object: grammar, keys, types and values checked; strings left as tokens.
-    private static func scanEvent(_ scanner: inout NDJSONScanner) throws(NDJSONParseError) -> Fields {
+    /// `dimensions` is replaced by the event's, in line order (duplicates are detected when the
+    /// keys are decoded or interned).
+    private static func scanEvent(
+        _ scanner: inout NDJSONScanner, dimensions: inout [(key: StringToken, value: StringToken)]
+    ) throws(NDJSONParseError) -> Fields {
+        dimensions.removeAll(keepingCapacity: true)
         scanner.skipWhitespace()
         guard !scanner.isAtEnd else { throw NDJSONParseError(column: 1, reason: "empty line") }
         let objectStart = scanner.position
@@ -69,7 +84,7 @@ enum NDJSONEventParser {
             scanner.position += 1
         } else {
             repeat {
-                try parseMember(&scanner, into: &fields)
+                try parseMember(&scanner, into: &fields, dimensions: &dimensions)
             } while try scanner.separatorOrEnd(UInt8(ascii: "}"))
         }
         scanner.skipWhitespace()
@@ -92,8 +107,6 @@ enum NDJSONEventParser {
         var timestamp: Int64?
         var metric: StringToken?
         var unit: StringToken?
-        /// In line order; duplicates are detected when the keys are decoded or interned.
-        var dimensions: [(key: StringToken, value: StringToken)] = []
         var value: Double?
         /// Bits of the ``Key``s seen.
         var seen: UInt8 = 0
@@ -104,9 +117,11 @@ enum NDJSONEventParser {
         case ts = 1, metric = 2, unit = 4, dims = 8, value = 16
     }
 
-    /// Parses `"key": value` at the scanner and stores the value in `fields`.
+    /// Parses `"key": value` at the scanner and stores the value in `fields` (`dims` in
+    /// `dimensions`, which is empty until then).
     private static func parseMember(
-        _ scanner: inout NDJSONScanner, into fields: inout Fields
+        _ scanner: inout NDJSONScanner, into fields: inout Fields,
+        dimensions: inout [(key: StringToken, value: StringToken)]
     ) throws(NDJSONParseError) {
         scanner.skipWhitespace()
         let keyStart = scanner.position
@@ -146,7 +161,7 @@ enum NDJSONEventParser {
             fields.unit = try scanner.scanString()
         case .dims:
             if try scanner.skipNull() { return }
-            fields.dimensions = try parseDimensions(&scanner)
+            try parseDimensions(&scanner, into: &dimensions)
         case .value:
             if try scanner.skipNull() { return }
             guard scanner.atNumber else { throw scanner.unexpected(#""value" must be a number or null"#) }
@@ -156,19 +171,18 @@ enum NDJSONEventParser {
         }
     }
 
-    /// The `dims` object at the scanner: string keys to string values, as tokens.
+    /// The `dims` object at the scanner: string keys to string values, as tokens appended to
+    /// `dimensions`.
     private static func parseDimensions(
-        _ scanner: inout NDJSONScanner
-    ) throws(NDJSONParseError) -> [(key: StringToken, value: StringToken)] {
+        _ scanner: inout NDJSONScanner, into dimensions: inout [(key: StringToken, value: StringToken)]
+    ) throws(NDJSONParseError) {
         guard scanner.peek() == UInt8(ascii: "{") else { throw scanner.unexpected(#""dims" must be an object"#) }
         scanner.position += 1
         scanner.skipWhitespace()
         if scanner.peek() == UInt8(ascii: "}") {
             scanner.position += 1
-            return []
+            return
         }
-        var dimensions: [(key: StringToken, value: StringToken)] = []
-        dimensions.reserveCapacity(8)
         repeat {
             scanner.skipWhitespace()
             guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.unexpected("expected a string key") }
@@ -180,7 +194,6 @@ enum NDJSONEventParser {
             }
             dimensions.append((key, try scanner.scanString()))
         } while try scanner.separatorOrEnd(UInt8(ascii: "}"))
-        return dimensions
     }
 
     private enum ClassifiedKey {

@@ -191,6 +191,7 @@ struct PendingBatch {
     /// The hash of the batch's lines, each followed by a newline (hashed as they come, so the
     /// lines are not kept).
     private var hash = XXHash64.Stream()
+    private var scratch = NDJSONEventParser.Scratch()
 
     /// `capacity`: the lines expected (the batch size), reserved for at once.
     init(firstLine: Int, capacity: Int) {
@@ -207,7 +208,7 @@ struct PendingBatch {
 
     mutating func parse(_ line: ArraySlice<UInt8>, lineNumber: Int) throws(NDJSONParseError) {
         try line.withUnsafeBytes { raw in
-            Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder) }
+            Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder, scratch: &scratch) }
         }.get()
         lineNumbers.append(lineNumber)
     }

@@ -28,7 +28,7 @@ struct EventBatch: Equatable {
 /// Builds an ``EventBatch``, interning strings as events are added.
 struct EventBatchBuilder {
     private(set) var batch = EventBatch()
-    private var interner = StringInterner()
+    private var interner = BatchInterner()
 
     init(capacity: Int = 0) {
         batch.timestamps.reserveCapacity(capacity)
@@ -42,15 +42,19 @@ struct EventBatchBuilder {
     var count: Int { batch.count }
 
     mutating func intern(_ string: String) -> UInt32 {
-        let id = interner.intern(string)
-        if id == batch.strings.count { batch.strings.append(interner[Int(id)]) }
-        return id
+        var utf8 = string
+        return utf8.withUTF8 { intern(bytes: UnsafeRawBufferPointer($0), make: { string }) }
     }
 
     /// Interns valid UTF-8 bytes without building a `String` when they were seen before.
     mutating func intern(bytes: UnsafeRawBufferPointer) -> UInt32 {
-        let id = interner.intern(bytes: bytes)
-        if id == batch.strings.count { batch.strings.append(interner[Int(id)]) }
+        intern(bytes: bytes, make: { String(decoding: bytes, as: UTF8.self) })
+    }
+
+    @inline(__always)
+    private mutating func intern(bytes: UnsafeRawBufferPointer, make: () -> String) -> UInt32 {
+        let (id, isNew) = interner.intern(bytes: bytes)
+        if isNew { batch.strings.append(make()) }
         return id
     }
 

@@ -89,31 +89,39 @@ enum XXHash64 {
         private let seed: UInt64
         private var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
         private var length = 0
-        /// The bytes after the last whole 32-byte stripe (fewer than 32).
-        private var pending: [UInt8] = []
+        /// The bytes after the last whole 32-byte stripe: the first `pendingCount` of these
+        /// 32 (inline, so that an update copies with `memcpy`, not byte by byte).
+        private var pending: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        private var pendingCount = 0
 
         init(seed: UInt64 = 0) {
             self.seed = seed
             (v1, v2, v3, v4) = (seed &+ prime1 &+ prime2, seed &+ prime2, seed, seed &- prime1)
-            pending.reserveCapacity(32)
         }
 
         mutating func update(_ bytes: UnsafeRawBufferPointer) {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
             length += bytes.count
             var offset = 0
-            if !pending.isEmpty {
-                offset = min(32 - pending.count, bytes.count)
-                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<offset]))
-                guard pending.count == 32 else { return }
-                pending.withUnsafeBytes { consumeStripe($0.baseAddress!) }
-                pending.removeAll(keepingCapacity: true)
+            if pendingCount > 0 {
+                offset = min(32 - pendingCount, bytes.count)
+                let filled = pendingCount
+                withUnsafeMutableBytes(of: &pending) { ($0.baseAddress! + filled).copyMemory(from: base, byteCount: offset) }
+                pendingCount += offset
+                guard pendingCount == 32 else { return }
+                let stripe = pending
+                withUnsafeBytes(of: stripe) { consumeStripe($0.baseAddress!) }
+                pendingCount = 0
             }
             while offset + 32 <= bytes.count {
                 consumeStripe(base + offset)
                 offset += 32
             }
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let rest = bytes.count - offset
+            if rest > 0 {
+                withUnsafeMutableBytes(of: &pending) { $0.baseAddress!.copyMemory(from: base + offset, byteCount: rest) }
+                pendingCount = rest
+            }
         }
 
         func finish() -> UInt64 {
@@ -124,10 +132,7 @@ enum XXHash64 {
                 h = seed &+ prime5
             }
             h &+= UInt64(truncatingIfNeeded: length)
-            return pending.withUnsafeBytes { tail in
-                // An empty array's buffer may have no address; its tail is then not read.
-                XXHash64.finish(h, tail: tail.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: tail.count)
-            }
+            return withUnsafeBytes(of: pending) { tail in XXHash64.finish(h, tail: tail.baseAddress!, count: pendingCount) }
         }
 
         @inline(__always)

@@ -22,13 +22,26 @@ import TallyWorkload
         var lines = WorkloadGenerator(WorkloadOptions(events: 3_000, days: 1, seed: 4)).map { $0.ndjsonLine() }
         lines.append(#"{"ts":5,"metric":"m\u0031","unit":"caf\u00e9","dims":{"k\"q":"v\\w","emoji":"\ud83d\ude00"},"value":-0.5}"#)
         lines.append(#"{"metric":"a","ts":7,"dims":null,"unit":null,"value":null,"extra":[1,{"x":2}]}"#)
+        lines.append(#"{"ts":8,"metric":"no-dims"}"#)
+        lines.append(#"{"ts":9,"metric":"m","dims":{"country":"US"}}"#)
         var builder = EventBatchBuilder()
+        // One scratch for every line, as an import uses it; a rejected line in between.
+        var scratch = NDJSONEventParser.Scratch()
         var expected: [Event] = []
-        for line in lines {
+        for (index, line) in lines.enumerated() {
+            if index == 1_000 {
+                let rejected = Array(#"{"ts":1,"metric":"m","dims":{"a":"1","b":"2","a":"3"}}"#.utf8)
+                let error = rejected.withUnsafeBytes { raw in
+                    Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder, scratch: &scratch) }.error
+                }
+                #expect(error?.reason == #"duplicate dimension "a""#)
+            }
             let bytes = Array(line.utf8)
             expected.append(try NDJSONEventParser.parse(bytes[...]))
             try bytes.withUnsafeBytes { raw in
-                try Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder) }.get()
+                try Result { () throws(NDJSONParseError) in
+                    try NDJSONEventParser.parse(raw, into: &builder, scratch: &scratch)
+                }.get()
             }
         }
         #expect(Self.events(of: builder.batch) == expected)
@@ -48,8 +61,9 @@ import TallyWorkload
         var eventError: NDJSONParseError?
         do { _ = try NDJSONEventParser.parse(bytes[...]) } catch { eventError = error }
         var builder = EventBatchBuilder()
+        var scratch = NDJSONEventParser.Scratch()
         let batchError = bytes.withUnsafeBytes { raw in
-            Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder) }.error
+            Result { () throws(NDJSONParseError) in try NDJSONEventParser.parse(raw, into: &builder, scratch: &scratch) }.error
         }
         #expect(eventError != nil)
         #expect(batchError == eventError)
