@@ -13,10 +13,11 @@ import TallyWorkload
 //   tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
 //       `Tally.importNDJSON` with the handle's durability (default normal): what `tally import`
 //       does, for use until the CLI is merged. Prints the events and seconds.
-//   tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off]
+//   tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--dry-run 1]
 //       `Tally.ingest` of the generated stream in batches (default 10 000, durability full), as
 //       the ordo-one ingest benchmarks do, for profiling outside the plugin. Prints the events,
 //       the seconds of the ingest and of the final close (the flush of the rest of the head).
+//       With --dry-run, only generates and batches the events (no database).
 //   tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
 //       Ingests one day (or D days) of traffic (nothing flushed) and copies the file and its log
 //       while the handle is open: DB and DB-wal are what a crash leaves. For `tally-bench open`.
@@ -25,6 +26,8 @@ import TallyWorkload
 //       Times opening DB (log replay included) and prints the seconds and the events replayed.
 //   tally-bench compact DB
 //       Compacts DB in place; prints seconds, bytes before and after, and bytes per event.
+//   tally-bench open-close DB
+//       Opens DB, reads its info and closes it: what `compact` does besides compacting.
 //   tally-bench info DB
 //       Events, rollup rows, series and bytes per metric and in all: how much the rollup
 //       condenses the stream, which decides the cost of flushes and queries.
@@ -40,7 +43,8 @@ func usage() -> Never {
                tally-bench query DB --q3-from MS [--repeat N] [--only q1,q2,q3,q4] [--threads N]
                tally-bench info DB
                tally-bench compact DB
-               tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off]
+               tally-bench open-close DB
+               tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--dry-run 1]
                tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
                tally-bench open DB
 
@@ -218,6 +222,8 @@ func ingestStream() throws {
     }
     let batches = Dataset.batches(
         Dataset.events(count: events, seed: seed, days: days), size: flags["batch"].flatMap(Int.init) ?? 10_000)
+    // The generation alone: the baseline that instructions.py subtracts.
+    if flags["dry-run"] != nil { return print("\(batches.reduce(0) { $0 + $1.count }) events generated") }
     let db = try Tally.open(at: positional[0], options: options)
     let start = DispatchTime.now().uptimeNanoseconds
     for batch in batches { try db.ingest(batch) }
@@ -277,6 +283,14 @@ func openDatabase() throws {
     exit(0)  // no close: closing would flush, and the copy stays reusable
 }
 
+/// What `compact` does besides compacting (instructions.py's baseline for it).
+func openAndClose() throws {
+    guard positional.count == 1 else { usage() }
+    let db = try Tally.open(at: positional[0])
+    _ = try db.info()
+    try db.close()
+}
+
 func compactDatabase() throws {
     guard positional.count == 1 else { usage() }
     let db = try Tally.open(at: positional[0])
@@ -296,6 +310,7 @@ func compactDatabase() throws {
 do {
     switch command {
     case "compact": try compactDatabase()
+    case "open-close": try openAndClose()
     case "crash-copy": try crashCopy()
     case "ingest": try ingestStream()
     case "open": try openDatabase()
