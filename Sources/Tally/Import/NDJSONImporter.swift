@@ -8,7 +8,7 @@ import Dispatch
 /// Options of ``Tally/importNDJSON(fromPath:options:)``.
 public struct ImportOptions: Sendable {
     /// Lines per batch. Re-running an import must use the same value for its batches to be
-    /// recognised as duplicates. The import holds up to 120 000 parsed lines
+    /// recognised as duplicates. The import holds up to 40 000 parsed lines
     /// (at least two batches) ahead of the ones it stores.
     public var batchSize = 10_000
     /// Skip malformed lines (and lines whose event is invalid) instead of stopping.
@@ -60,8 +60,10 @@ public struct ImportLineError: Error, Sendable, CustomStringConvertible {
 extension Tally {
     /// Parsed lines the reading thread may hold ahead of the committing one (in whole batches).
     /// Two batches of 10 000 lines left the reader waiting through each partition's flush
-    /// (BENCHMARKS.md, session 8, has the runs); each batch waiting costs about 1.3 MB.
-    static let readAheadLines = 120_000
+    /// (session 8); since parsing got faster (session 9), the committing thread is the slower
+    /// one, and 4 batches import as fast as 12 with a 10–25 MB lower peak (BENCHMARKS.md has
+    /// the runs). Each batch waiting costs about 1.3 MB.
+    static let readAheadLines = 40_000
 
     /// Imports newline-delimited JSON events (one object per line, the format of
     /// `shared/workload/gen_events.py`). `path` may be `-` for standard input.
@@ -74,7 +76,7 @@ extension Tally {
     ///
     /// Lines are read and parsed on a second thread while this one commits the batches before,
     /// so parsing and storing overlap: up to ``readAheadLines`` lines of parsed batches (at
-    /// least two batches) wait between them, about 15 MB, so that parsing goes on while a
+    /// least two batches) wait between them, about 5 MB, so that parsing goes on while a
     /// flush writes a partition.
     public func importNDJSON(fromPath path: String, options: ImportOptions = ImportOptions()) throws -> ImportSummary {
         let engine = engine
