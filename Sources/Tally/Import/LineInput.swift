@@ -51,12 +51,13 @@ struct LineInput {
     mutating func nextLine() throws -> ArraySlice<UInt8>? {
         while true {
             if let newline = newlineIndex() {
+                // Whether the line fit in the buffered chunk or not: the limit does not depend
+                // on where the line starts.
+                guard newline - start <= LineInput.maxLineBytes else { throw lineTooLong }
                 defer { start = newline + 1 }
                 return buffer[start..<newline]
             }
-            if buffer.count - start > LineInput.maxLineBytes {
-                throw ImportLineError(file: path, line: -1, reason: "a line is longer than \(LineInput.maxLineBytes) bytes")
-            }
+            if buffer.count - start > LineInput.maxLineBytes { throw lineTooLong }
             if atEOF {
                 guard start < buffer.count else { return nil }
                 defer { start = buffer.count }
@@ -64,6 +65,10 @@ struct LineInput {
             }
             try refill()
         }
+    }
+
+    private var lineTooLong: ImportLineError {
+        ImportLineError(file: path, line: -1, reason: "a line is longer than \(LineInput.maxLineBytes) bytes")
     }
 
     /// The index of the first `\n` at or after `start` (`memchr`: lines are long, and a
