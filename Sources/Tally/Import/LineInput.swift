@@ -19,6 +19,8 @@ struct LineInput {
     private var chunk = [UInt8](unsafeUninitializedCapacity: LineInput.chunkSize) { _, count in count = LineInput.chunkSize }
     private var start = 0
     private var atEOF = false
+    /// Whether the start of the input was looked at for a byte order mark.
+    private var checkedByteOrderMark = false
     private(set) var bytesRead: UInt64 = 0
     /// Bytes of the lines returned so far (with their newlines).
     var bytesConsumed: UInt64 { bytesRead - UInt64(buffer.count - start) }
@@ -47,8 +49,15 @@ struct LineInput {
     }
 
     /// The next line without its `\n` (a final line without one is still a line), or `nil` at
-    /// the end. The slice is valid until the next call.
+    /// the end. A UTF-8 byte order mark at the start of the input is skipped (editors on
+    /// Windows write one; RFC 8259 lets a parser ignore it). The slice is valid until the next
+    /// call.
     mutating func nextLine() throws -> ArraySlice<UInt8>? {
+        if !checkedByteOrderMark {
+            while buffer.count - start < 3 && !atEOF { try refill() }
+            if buffer[start...].starts(with: [0xEF, 0xBB, 0xBF]) { start += 3 }
+            checkedByteOrderMark = true
+        }
         while true {
             if let newline = newlineIndex() {
                 // Whether the line fit in the buffered chunk or not: the limit does not depend

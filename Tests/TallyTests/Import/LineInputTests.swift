@@ -42,6 +42,18 @@ import Testing
         #expect(try Self.lines(of: path) == [Array("a".utf8), [], Array("b".utf8)])
     }
 
+    @Test func aByteOrderMarkAtTheStartIsSkipped() throws {
+        let directory = TestDirectory()
+        let path = directory.file("bom.ndjson")
+        // Only at the very start: the same bytes later in the input are data.
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a\n".utf8) + [0xEF, 0xBB, 0xBF] + Array("b".utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        #expect(try Self.lines(of: path) == [Array("a".utf8), [0xEF, 0xBB, 0xBF] + Array("b".utf8)])
+        let short = directory.file("short.ndjson")
+        #expect(FileManager.default.createFile(atPath: short, contents: Data([0xEF, 0xBB])))
+        #expect(try Self.lines(of: short) == [[0xEF, 0xBB]], "two bytes of a mark are a line")
+    }
+
     @Test func aLineLongerThanTheLimitIsAnError() throws {
         let directory = TestDirectory()
         let path = directory.file("long.ndjson")

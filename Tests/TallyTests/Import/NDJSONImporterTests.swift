@@ -39,6 +39,17 @@ import TallyWorkload
         #expect(try total(db) == UInt64(lines))
     }
 
+    @Test func aFileWithAByteOrderMarkAndCRLFLinesImports() throws {
+        let directory = TestDirectory()
+        let input = directory.file("windows.ndjson")
+        let text = "{\"ts\":1790812800000,\"metric\":\"pageview\"}\r\n{\"ts\":1790812800001,\"metric\":\"pageview\"}\r\n"
+        _ = FileManager.default.createFile(atPath: input, contents: Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)))
+        let db = try Tally.open(at: directory.file("w.tally"))
+        let summary = try db.importNDJSON(fromPath: input)
+        #expect(summary.events == 2)
+        #expect(try db.query(Query(metric: "pageview")).rows.first?.count == 2)
+    }
+
     @Test func aBadLineStopsWithFileAndLineKeepingEarlierBatches() throws {
         let directory = TestDirectory()
         let input = directory.file("bad.ndjson")
