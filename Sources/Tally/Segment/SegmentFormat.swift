@@ -47,8 +47,13 @@ struct SegmentFooter: Equatable {
         /// Sorted by key index, each key once.
         var zones: [Zone]
 
+        /// `kind` must be one of ``SegmentFooter/columnKinds``: the block kinds `series` to
+        /// `sketches`, in order (found by arithmetic: a search per call showed in cold queries).
+        @inline(__always)
         func column(_ kind: BlockKind) -> BlockRef {
-            columns[SegmentFooter.columnKinds.firstIndex(of: kind)!]
+            let index = Int(kind.rawValue) - Int(BlockKind.series.rawValue)
+            assert(SegmentFooter.columnKinds[index] == kind, "not a column kind")
+            return columns[index]
         }
     }
 
@@ -62,8 +67,8 @@ struct SegmentFooter: Equatable {
         var rowCount: Int { groups.reduce(0) { $0 + $1.rowCount } }
         var eventCount: UInt64 { groups.reduce(0) { $0 + $1.eventCount } }
         var seriesCount: Int { groups.reduce(0) { $0 + $1.seriesCount } }
-        var minTime: Int64 { groups.map(\.minTime).min()! }
-        var maxTime: Int64 { groups.map(\.maxTime).max()! }
+        var minTime: Int64 { groups.lazy.map(\.minTime).min()! }
+        var maxTime: Int64 { groups.lazy.map(\.maxTime).max()! }
     }
 
     var partitionStart: Int64

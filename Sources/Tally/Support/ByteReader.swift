@@ -29,11 +29,11 @@ struct ByteReader {
         return bytes[position]
     }
 
-    mutating func readUInt16() -> UInt16? { readLittleEndian() }
-    mutating func readUInt32() -> UInt32? { readLittleEndian() }
-    mutating func readUInt64() -> UInt64? { readLittleEndian() }
-    mutating func readInt64() -> Int64? { readUInt64().map { Int64(bitPattern: $0) } }
-    mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
+    @inline(__always) mutating func readUInt16() -> UInt16? { readLittleEndian() }
+    @inline(__always) mutating func readUInt32() -> UInt32? { readLittleEndian() }
+    @inline(__always) mutating func readUInt64() -> UInt64? { readLittleEndian() }
+    @inline(__always) mutating func readInt64() -> Int64? { readUInt64().map { Int64(bitPattern: $0) } }
+    @inline(__always) mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
 
     func getUInt32(at index: Int) -> UInt32? {
         var copy = self
@@ -46,10 +46,10 @@ struct ByteReader {
     private mutating func readLittleEndian<T: FixedWidthInteger>() -> T? {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { return nil }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[position + i]) << (8 * i) }
+        // One unaligned load: assembling the bytes one by one was most of a footer's decoding.
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
         position += size
-        return value
+        return T(littleEndian: value)
     }
 
     /// Reads an unsigned LEB128 varint of at most 10 bytes.
