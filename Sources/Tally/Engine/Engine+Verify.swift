@@ -33,7 +33,7 @@ extension Engine {
                 let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
                 let footer = try reader.readFooter()
                 report.blocksChecked += 2 + footer.metrics.reduce(0) { total, metric in
-                    total + 1 + metric.groups.reduce(0) { $0 + $1.columns.filter(\.isPresent).count }
+                    total + 1 + metric.groups.reduce(0) { $0 + $1.columns.presentCount }
                 }
                 let content = try reader.readContent()
                 report.rowsChecked += content.rowCount

@@ -36,7 +36,7 @@ enum Block {
         var stored = raw
         var codec = Codec.raw
         if compress && raw.count > 64 {
-            let compressed = Zlib.compress(raw)
+            let compressed = Zlib.compress(raw, strategy: kind.deflateStrategy)
             if compressed.count < raw.count {
                 stored = compressed
                 codec = .zlib
@@ -146,4 +146,19 @@ enum BlockKind: UInt8 {
     case experimentState = 13
     case metricTotals = 14
     case sketchEntries = 15
+}
+
+extension BlockKind {
+    /// How the writer deflates blocks of this kind (readers need not know: any zlib stream).
+    ///
+    /// Run counts, event counts and sketch columns repeat bytes in runs more than as strings:
+    /// on the 10 M reference database's blocks, run-length deflate stores run counts in 8% and
+    /// event counts in 7% fewer bytes than the default strategy and sketch columns in 0.7% more,
+    /// 21.6 MB for the three either way, and takes about 40% less time on them (BENCHMARKS.md).
+    var deflateStrategy: Zlib.Strategy {
+        switch self {
+        case .seriesRuns, .counts, .sketches: .runs
+        default: .default
+        }
+    }
 }

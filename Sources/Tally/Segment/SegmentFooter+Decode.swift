@@ -37,6 +37,9 @@ extension SegmentFooter {
         var totalEvents: UInt64 = 0
         var rowsSeen = 0
         var metrics: [Metric] = []
+        // Every group's zones go into one array, sliced per group once it is complete.
+        var zones: [Zone] = []
+        var zoneStarts: [Int] = []
         for _ in 0..<metricCount {
             guard let nameIndex = reader.readCount(max: max(stringCount - 1, 0)), nameIndex < stringCount else {
                 throw corrupt("metric entry is malformed")
@@ -51,13 +54,13 @@ extension SegmentFooter {
                       let seriesCount = reader.readCount(max: min(max(rows, 0), SegmentFooter.rowsPerGroup)),
                       let groupMin = reader.readInt64(), let groupMax = reader.readInt64()
                 else { throw corrupt("row group entry is malformed") }
-                var columns: [BlockRef] = []
-                columns.reserveCapacity(columnKinds.count)
-                for _ in columnKinds { columns.append(try ref(&reader)) }
-                let zones = try decodeZones(&reader, stringCount: stringCount, corrupt: corrupt)
+                var columns = ColumnRefs()
+                for index in 0..<ColumnRefs.count { columns[index] = try ref(&reader) }
+                zoneStarts.append(zones.count)
+                try decodeZones(&reader, into: &zones, stringCount: stringCount, corrupt: corrupt)
                 let group = RowGroup(
                     rowCount: rows, eventCount: events, seriesCount: seriesCount, minTime: groupMin, maxTime: groupMax,
-                    columns: columns, zones: zones)
+                    columns: columns, zones: [])
                 totalEvents += min(events, Catalog.maxEventsPerSegment + 1)
                 guard rows > 0, seriesCount > 0, groupMin <= groupMax, totalEvents <= Catalog.maxEventsPerSegment,
                       TimeGrid.plausible.contains(groupMin), TimeGrid.plausible.contains(groupMax),
@@ -70,6 +73,14 @@ extension SegmentFooter {
             metrics.append(Metric(nameIndex: nameIndex, totals: totals, groups: groups))
         }
         guard reader.isAtEnd, rowsSeen == rowCount else { throw corrupt("row counts do not add up") }
+        zoneStarts.append(zones.count)
+        var group = 0
+        for m in metrics.indices {
+            for g in metrics[m].groups.indices {
+                metrics[m].groups[g].zones = zones[zoneStarts[group]..<zoneStarts[group + 1]]
+                group += 1
+            }
+        }
         let hasSketches = metrics.contains { $0.groups.contains { $0.column(.sketches).isPresent } }
         guard hasSketches || !sketchEntries.isPresent else { throw corrupt("a sketch entry table without sketch columns") }
         return SegmentFooter(
@@ -78,19 +89,19 @@ extension SegmentFooter {
             sketchEntries: sketchEntries, metrics: metrics)
     }
 
+    /// Appends a row group's zones to `zones`.
     private static func decodeZones(
-        _ reader: inout ByteReader, stringCount: Int, corrupt: (String) -> TallyError
-    ) throws -> [Zone] {
+        _ reader: inout ByteReader, into zones: inout [Zone], stringCount: Int, corrupt: (String) -> TallyError
+    ) throws {
         guard let count = reader.readCount(max: min(stringCount, reader.remaining)) else { throw corrupt("zone count out of range") }
-        var zones: [Zone] = []
-        zones.reserveCapacity(count)
+        var previousKey = -1
         for _ in 0..<count {
             guard let key = reader.readCount(max: stringCount - 1), let low = reader.readCount(max: stringCount - 1),
                   let high = reader.readCount(max: stringCount - 1)
             else { throw corrupt("zone refers outside the dictionary") }
-            guard zones.last.map({ $0.key < key }) ?? true else { throw corrupt("zones are not sorted by key") }
+            guard previousKey < key else { throw corrupt("zones are not sorted by key") }
+            previousKey = key
             zones.append(Zone(key: key, minValue: low, maxValue: high))
         }
-        return zones
     }
 }

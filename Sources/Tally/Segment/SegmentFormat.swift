@@ -34,6 +34,35 @@ struct SegmentFooter: Equatable {
         var maxValue: Int
     }
 
+    /// A row group's column references, one per ``SegmentFooter/columnKinds`` in that order,
+    /// held inline: a 10 M-event database has about 12 000 groups per metric and day, and an
+    /// array each was an allocation per group when a cold query decoded the footers.
+    struct ColumnRefs: Equatable {
+        static let count = 9
+        private var refs: InlineArray<9, BlockRef>
+
+        /// Every column absent.
+        init() { refs = InlineArray(repeating: BlockRef(offset: 0, length: 0)) }
+
+        /// `refs` must hold exactly ``count`` references.
+        init(_ refs: [BlockRef]) {
+            precondition(refs.count == Self.count, "one reference per column kind")
+            self.refs = InlineArray { refs[$0] }
+        }
+
+        subscript(index: Int) -> BlockRef {
+            get { refs[index] }
+            set { refs[index] = newValue }
+        }
+
+        var all: [BlockRef] { (0..<Self.count).map { refs[$0] } }
+        var presentCount: Int { (0..<Self.count).reduce(0) { $0 + (refs[$1].isPresent ? 1 : 0) } }
+
+        static func == (a: ColumnRefs, b: ColumnRefs) -> Bool {
+            (0..<count).allSatisfy { a.refs[$0] == b.refs[$0] }
+        }
+    }
+
     /// A run of whole series of one metric, with their rows: the unit a query decodes.
     struct RowGroup: Equatable {
         var rowCount: Int
@@ -41,11 +70,11 @@ struct SegmentFooter: Equatable {
         var seriesCount: Int
         var minTime: Int64
         var maxTime: Int64
-        /// One per ``SegmentFooter/columnKinds``; value columns are absent when no row of the
-        /// metric has a value, the sketch column when no row of the metric has a unit.
-        var columns: [BlockRef]
-        /// Sorted by key index, each key once.
-        var zones: [Zone]
+        /// Value columns are absent when no row of the metric has a value, the sketch column
+        /// when no row of the metric has a unit.
+        var columns: ColumnRefs
+        /// Sorted by key index, each key once. A decoded footer's groups share one array of zones.
+        var zones: ArraySlice<Zone>
 
         /// `kind` must be one of ``SegmentFooter/columnKinds``: the block kinds `series` to
         /// `sketches`, in order (found by arithmetic: a search per call showed in cold queries).
@@ -104,7 +133,7 @@ struct SegmentFooter: Equatable {
                 writer.writeVarint(UInt64(group.seriesCount))
                 writer.writeInt64(group.minTime)
                 writer.writeInt64(group.maxTime)
-                for column in group.columns { writer.writeRef(column) }
+                for column in group.columns.all { writer.writeRef(column) }
                 writer.writeVarint(UInt64(group.zones.count))
                 for zone in group.zones {
                     writer.writeVarint(UInt64(zone.key))

@@ -45,8 +45,8 @@ enum SegmentWriter {
                 let group = SegmentFooter.RowGroup(
                     rowCount: rows.count, eventCount: rows.reduce(0) { $0 + $1.cell.count },
                     seriesCount: seriesRange.count, minTime: rows.lazy.map(\.bucket).min()!,
-                    maxTime: rows.lazy.map(\.bucket).max()!, columns: [],
-                    zones: zones(of: seriesRange, in: series, rank: rank))
+                    maxTime: rows.lazy.map(\.bucket).max()!, columns: .init(),
+                    zones: zones(of: seriesRange, in: series, rank: rank)[...])
                 groups.append((group, columnBlocks))
             }
             plannedMetrics.append((dictionary.index(of: metric.name), totals, groups))
@@ -56,7 +56,7 @@ enum SegmentWriter {
         let footerMetrics = plannedMetrics.map { planned in
             SegmentFooter.Metric(nameIndex: planned.nameIndex, totals: ref(planned.totals), groups: planned.groups.map { planned in
                 var group = planned.group
-                group.columns = planned.columns.map(ref)
+                group.columns = .init(planned.columns.map(ref))
                 return group
             })
         }

@@ -13,11 +13,13 @@ enum Zlib {
     /// block of about 1.3 KB cost over a quarter as much as compressing it. The level chosen keeps
     /// zlib's symbol buffer at least as large as the input (and the default from 16 KB), so a
     /// block is cut into deflate blocks as at the default; only the hash table is smaller.
-    static func compress<C: ContiguousCollectionOrSlice>(_ input: C, level: Int32 = 6) -> [UInt8] {
+    static func compress<C: ContiguousCollectionOrSlice>(
+        _ input: C, level: Int32 = 6, strategy: Strategy = .default
+    ) -> [UInt8] {
         input.withContiguousBytes { raw in
             var stream = z_stream()
             var status = deflateInit2_(
-                &stream, level, Z_DEFLATED, MAX_WBITS, memoryLevel(forInputBytes: raw.count), Z_DEFAULT_STRATEGY,
+                &stream, level, Z_DEFLATED, MAX_WBITS, memoryLevel(forInputBytes: raw.count), strategy.zlibValue,
                 ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
             precondition(status == Z_OK, "deflateInit2 failed with \(status)")
             defer { deflateEnd(&stream) }
@@ -37,6 +39,22 @@ enum Zlib {
         }
     }
 
+    /// How deflate looks for repeats. Either way the output is an ordinary zlib stream.
+    enum Strategy {
+        /// Matches at any distance within the window (zlib's default).
+        case `default`
+        /// Matches at distance 1 only: runs of a repeated byte, then Huffman coding. For columns
+        /// whose bytes repeat in runs but not as longer strings it is as small and faster.
+        case runs
+
+        var zlibValue: Int32 {
+            switch self {
+            case .default: Z_DEFAULT_STRATEGY
+            case .runs: Z_RLE
+            }
+        }
+    }
+
     /// The smallest memory level (1…8) whose symbol buffer, 2^(level + 6) symbols, holds
     /// `count` bytes, at most zlib's default 8.
     static func memoryLevel(forInputBytes count: Int) -> Int32 {
@@ -45,24 +63,45 @@ enum Zlib {
         return level
     }
 
-    /// Decompresses `input`, which must inflate to exactly `expectedSize` bytes; `nil` otherwise.
+    /// Decompresses the zlib stream `input`, which must inflate to exactly `expectedSize` bytes
+    /// and end exactly where `input` does; `nil` otherwise.
+    ///
+    /// The stream's Adler-32 trailer is not recomputed: every caller reads blocks whose CRC-32
+    /// already covers these bytes (format-spec.md, B1), and the checksum was about a sixth of
+    /// inflating a footer. The two-byte header is checked (deflate, no preset dictionary), the
+    /// deflate data inflated raw, and exactly the four trailer bytes must follow it. The output
+    /// is not zeroed first; one spare byte detects streams that would inflate further.
     static func decompress<C: ContiguousCollectionOrSlice>(_ input: C, expectedSize: Int) -> [UInt8]? {
         guard expectedSize >= 0 else { return nil }
         return input.withContiguousBytes { raw -> [UInt8]? in
-            guard let inputBase = raw.baseAddress, raw.count > 0 else { return nil }
-            // One spare byte detects streams that would inflate beyond `expectedSize`.
-            var output = [UInt8](repeating: 0, count: expectedSize + 1)
-            var outputLength = uLongf(expectedSize + 1)
-            var inputLength = uLong(raw.count)
-            let status = output.withUnsafeMutableBufferPointer { out in
-                uncompress2(
-                    out.baseAddress, &outputLength,
-                    inputBase.assumingMemoryBound(to: Bytef.self), &inputLength)
+            let headerSize = 2, trailerSize = 4
+            guard raw.count > headerSize + trailerSize, isStreamHeader(raw[0], raw[1]),
+                  let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            else { return nil }
+            var stream = z_stream()
+            guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                return nil
             }
-            // Z_BUF_ERROR here means the output would exceed expectedSize + 1: too large.
-            guard status == Z_OK, outputLength == expectedSize, inputLength == raw.count else { return nil }
-            output.removeLast()
+            defer { inflateEnd(&stream) }
+            var status = Z_OK
+            let output = [UInt8](unsafeUninitializedCapacity: expectedSize + 1) { buffer, initialized in
+                // zlib does not write through next_in; its C type is only not const.
+                stream.next_in = UnsafeMutablePointer(mutating: base + headerSize)
+                stream.avail_in = uInt(raw.count - headerSize - trailerSize)
+                stream.next_out = buffer.baseAddress
+                stream.avail_out = uInt(buffer.count)
+                status = inflate(&stream, Z_FINISH)
+                initialized = buffer.count - Int(stream.avail_out)
+            }
+            // Z_BUF_ERROR means the output would exceed expectedSize + 1: too large.
+            guard status == Z_STREAM_END, output.count == expectedSize, stream.avail_in == 0 else { return nil }
             return output
         }
+    }
+
+    /// RFC 1950's header: method 8 (deflate) with a window of at most 32 KiB, the check bits
+    /// right, and no preset dictionary (no block is compressed with one).
+    static func isStreamHeader(_ cmf: UInt8, _ flg: UInt8) -> Bool {
+        cmf & 0x0F == 8 && cmf >> 4 <= 7 && (UInt16(cmf) << 8 | UInt16(flg)) % 31 == 0 && flg & 0x20 == 0
     }
 }

@@ -52,6 +52,29 @@ import Testing
         try db.close()
     }
 
+    /// A decoded footer encodes to the bytes it was read from: each group keeps its own nine
+    /// column references (held inline) and its own zones (slices of one shared array).
+    @Test func footersDecodeToTheBytesTheyWereReadFrom() throws {
+        #expect(SegmentFooter.ColumnRefs.count == SegmentFooter.columnKinds.count)
+        let directory = TestDirectory()
+        let db = try Self.flushed(Self.events(count: 40_000), in: directory)
+        let info = db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
+        let reader = SegmentReader(file: db.engine.file, info: info, partitionMilliseconds: Granularity.day.milliseconds)
+        let raw = try reader.readBlock(
+            SegmentFooter.BlockRef(offset: info.footerOffset - info.offset, length: info.footerLength), kind: .segmentFooter)
+        let footer = try reader.readFooter()
+        #expect(footer.encode() == raw)
+        let groups = footer.metrics.flatMap(\.groups)
+        #expect(groups.count >= 5)
+        for (group, next) in zip(groups, groups.dropFirst()) {
+            #expect(!group.zones.isEmpty && group.zones.endIndex == next.zones.startIndex)
+            #expect(group.column(.series).offset < next.column(.series).offset)
+            #expect(group.column(.counts) == group.columns[Int(BlockKind.counts.rawValue - BlockKind.series.rawValue)])
+        }
+        #expect(groups.allSatisfy { $0.columns.presentCount >= 4 && $0.columns.all.count == 9 })
+        try db.close()
+    }
+
     @Test func zonesSkipGroupsThatCannotMatch() throws {
         let directory = TestDirectory()
         let db = try Self.flushed(Self.events(count: 40_000), in: directory)

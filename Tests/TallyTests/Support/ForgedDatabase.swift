@@ -120,7 +120,7 @@ struct ForgedDatabase {
             sketchEntries: sketchEntriesRef,
             metrics: [SegmentFooter.Metric(nameIndex: 0, totals: totalsRef, groups: [SegmentFooter.RowGroup(
                 rowCount: rows, eventCount: events, seriesCount: series, minTime: partition, maxTime: partition,
-                columns: refs, zones: zones)])])
+                columns: .init(refs), zones: zones[...])])])
         let footerOffset = segment.count
         segment += Self.frame(footer.encode(), kind: .segmentFooter)
         let offset = append(segment)

@@ -33,6 +33,82 @@ import Testing
             raw.withUnsafeBufferPointer { compress2(out.baseAddress, &defaultLength, $0.baseAddress, uLong(count), 6) }
         }
         #expect(Double(compressed.count) <= Double(defaultLength) * 1.02 + 8)
+        // Run-length deflate is an ordinary stream too, and finds this input's runs.
+        let runs = Zlib.compress(raw, strategy: .runs)
+        #expect(Zlib.decompress(runs, expectedSize: count) == raw)
+        length = uLongf(count)
+        let runsStatus = inflated.withUnsafeMutableBufferPointer { out in
+            runs.withUnsafeBufferPointer { uncompress(out.baseAddress, &length, $0.baseAddress, uLong($0.count)) }
+        }
+        #expect(runsStatus == Z_OK && Int(length) == count && inflated == raw)
+        if count >= 1_300 { #expect(runs.count < count / 2) }
+    }
+
+    /// The writer deflates run counts, event counts and sketch columns run-length only; every
+    /// kind's block still reads back.
+    @Test func everyBlockKindRoundTrips() throws {
+        let raw = columnLike(4_000)
+        for kind in (1...15).compactMap(BlockKind.init(rawValue:)) {
+            let framed = Block.encode(raw, kind: kind)
+            #expect(framed[12] == Block.Codec.zlib.rawValue)
+            #expect(try Block.decode(framed, expectedKind: kind, path: "test", offset: 0) == raw)
+            let strategy = kind.deflateStrategy
+            #expect(Array(framed.dropFirst(Block.headerSize)) == Zlib.compress(raw, strategy: strategy))
+        }
+        #expect(BlockKind.counts.deflateStrategy == .runs && BlockKind.series.deflateStrategy == .default)
+    }
+
+    /// The stream must be exactly one zlib stream of exactly the expected size.
+    @Test func refusesStreamsThatAreNotExactlyTheBlock() {
+        let raw = columnLike(5_000)
+        let compressed = Zlib.compress(raw)
+        #expect(Zlib.decompress(compressed, expectedSize: raw.count) == raw)
+        #expect(Zlib.decompress(compressed, expectedSize: raw.count - 1) == nil)
+        #expect(Zlib.decompress(compressed, expectedSize: raw.count + 1) == nil)
+        #expect(Zlib.decompress(compressed.dropLast(), expectedSize: raw.count) == nil)
+        #expect(Zlib.decompress(compressed + [0], expectedSize: raw.count) == nil)
+        #expect(Zlib.decompress(compressed.prefix(6), expectedSize: raw.count) == nil)
+        #expect(Zlib.decompress([UInt8](), expectedSize: 0) == nil)
+        var damaged = compressed
+        damaged[compressed.count / 2] ^= 0xFF
+        #expect(Zlib.decompress(damaged, expectedSize: raw.count) != raw)
+    }
+
+    @Test func refusesHeadersOtherThanPlainDeflate() {
+        let compressed = Zlib.compress(columnLike(1_000))
+        #expect(Zlib.isStreamHeader(compressed[0], compressed[1]))
+        // Every header zlib writes at levels 1–9 is accepted.
+        for level: Int32 in 1...9 {
+            let stream = Zlib.compress(columnLike(1_000), level: level)
+            #expect(Zlib.isStreamHeader(stream[0], stream[1]))
+        }
+        func withHeader(_ cmf: UInt8, _ flg: UInt8) -> [UInt8] { [cmf, flg] + compressed.dropFirst(2) }
+        // Check bits made right for each forged first byte, so only the named field is wrong.
+        func flg(for cmf: UInt8, dictionary: Bool) -> UInt8 {
+            let base: UInt16 = dictionary ? 0x20 : 0
+            let check = (31 - (UInt16(cmf) << 8 | base) % 31) % 31
+            return UInt8(base | check)
+        }
+        #expect(Zlib.decompress(withHeader(0x78, flg(for: 0x78, dictionary: false)), expectedSize: 1_000) != nil)
+        #expect(Zlib.decompress(withHeader(0x77, flg(for: 0x77, dictionary: false)), expectedSize: 1_000) == nil)  // method 7
+        #expect(Zlib.decompress(withHeader(0x88, flg(for: 0x88, dictionary: false)), expectedSize: 1_000) == nil)  // 64 KiB window
+        #expect(Zlib.decompress(withHeader(0x78, flg(for: 0x78, dictionary: true)), expectedSize: 1_000) == nil)   // preset dictionary
+        #expect(Zlib.decompress(withHeader(0x78, compressed[1] ^ 1), expectedSize: 1_000) == nil)  // check bits
+    }
+
+    /// Readers do not recompute the Adler-32 trailer: the block's CRC-32 covers those bytes, and
+    /// a block whose trailer changed is refused by it.
+    @Test func theBlockChecksumNotTheTrailerGuardsTheBytes() throws {
+        let raw = columnLike(3_000)
+        let compressed = Zlib.compress(raw)
+        var trailerChanged = compressed
+        trailerChanged[compressed.count - 1] ^= 0x5A
+        #expect(Zlib.decompress(trailerChanged, expectedSize: raw.count) == raw)
+
+        var framed = Block.encode(raw, kind: .counts)
+        #expect(framed[12] == Block.Codec.zlib.rawValue)
+        framed[framed.count - 1] ^= 0x5A
+        #expect(throws: TallyError.self) { try Block.decode(framed, expectedKind: .counts, path: "test", offset: 0) }
     }
 
     @Test func memoryLevelHoldsTheInputInItsSymbolBuffer() {
