@@ -76,11 +76,10 @@ extension Engine {
         if query.filters.isEmpty && query.groupBy.isEmpty && !aggregator.wantsUnits {
             return try scanTotals(segment, reader: reader, into: &aggregator)
         }
-        let cached = try cachedSegment(segment, reader: reader, withNames: true)
-        let names = cached.names!
-        guard let metricIndex = cached.footer.metrics.firstIndex(where: { names.dictionary[$0.nameIndex] == query.metric })
+        let (footer, names) = try cachedFooter(segment, reader: reader)
+        guard let metricIndex = footer.metrics.firstIndex(where: { names.dictionary[$0.nameIndex] == query.metric })
         else { return }
-        let metric = cached.footer.metrics[metricIndex]
+        let metric = footer.metrics[metricIndex]
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
         let matcher = SeriesMatcher(query: query) { names.index[$0] }
         guard matcher.canMatch else { return }
@@ -92,7 +91,7 @@ extension Engine {
         where rowGroup.maxTime >= aggregator.from && rowGroup.minTime < aggregator.to
             && zones.admits(rowGroup, dictionary: names.dictionary) {
             let key = ColumnCache.Key(segment: segment.id, metric: metricIndex, group: groupIndex, columns: 0)
-            try scan(rowGroup, at: key, of: segment, reader: reader, footer: cached.footer, matcher: matcher,
+            try scan(rowGroup, at: key, of: segment, reader: reader, footer: footer, matcher: matcher,
                      names: names, sketchEntries: &sketchEntries, grouping: &grouping, into: &local,
                      aggregator: &aggregator)
         }
@@ -103,7 +102,7 @@ extension Engine {
     /// totals, without reading any row or the dictionary. The catalog lists the segment's
     /// metrics in the footer's order (S6), which finds the metric's entry.
     private func scanTotals(_ segment: SegmentInfo, reader: SegmentReader, into aggregator: inout Aggregator) throws {
-        let footer = try cachedSegment(segment, reader: reader, withNames: false).footer
+        let footer = try cachedSummary(segment, reader: reader)
         guard let metricIndex = segment.metrics.firstIndex(of: aggregator.query.metric) else { return }
         guard footer.metrics.count == segment.metrics.count else {
             throw TallyError.corruption(
@@ -113,7 +112,9 @@ extension Engine {
         let metric = footer.metrics[metricIndex]
         guard metric.maxTime >= aggregator.from, metric.minTime < aggregator.to else { return }
         var local = LocalAccumulator()
-        for (bucket, cell) in try reader.readTotals(metric, footer: footer) where aggregator.includes(bucket: bucket) {
+        let totals = try reader.readTotals(
+            metric, partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds)
+        for (bucket, cell) in totals where aggregator.includes(bucket: bucket) {
             local.add(cell, at: Aggregator.LocalKey(group: 0, slot: aggregator.slot(of: bucket, width: segment.bucketMilliseconds)))
         }
         aggregator.merge(local, groupValues: [[]], bucketWidth: segment.bucketMilliseconds)
@@ -201,28 +202,37 @@ extension Engine {
     /// Segments whose footer (and dictionary, once needed) stay decoded in memory.
     static let segmentCacheCapacity = 512
 
-    /// The segment's footer, and its dictionary when `withNames`, from the cache or the file.
-    func cachedSegment(_ segment: SegmentInfo, reader: SegmentReader, withNames: Bool) throws -> CachedSegment {
-        var entry: CachedSegment
-        if let cached = segmentCache.withLock({ $0[segment.id] }) {
-            guard withNames && cached.names == nil else { return cached }
-            entry = cached
-        } else {
-            entry = CachedSegment(footer: try reader.readFooter(), names: nil)
+    /// The segment's whole footer and its dictionary, from the cache or the file.
+    func cachedFooter(_ segment: SegmentInfo, reader: SegmentReader) throws -> (SegmentFooter, CachedSegment.Names) {
+        if let cached = segmentCache.withLock({ $0[segment.id] }), let footer = cached.footer, let names = cached.names {
+            return (footer, names)
         }
-        if withNames && entry.names == nil {
-            let dictionary = try reader.readDictionary(entry.footer)
-            var index: [String: Int32] = [:]
-            index.reserveCapacity(dictionary.count)
-            for (position, string) in dictionary.enumerated() { index[string] = Int32(position) }
-            entry.names = CachedSegment.Names(dictionary: dictionary, index: index)
-        }
+        let footer = try reader.readFooter()
+        let dictionary = try reader.readDictionary(footer)
+        var index: [String: Int32] = [:]
+        index.reserveCapacity(dictionary.count)
+        for (position, string) in dictionary.enumerated() { index[string] = Int32(position) }
+        let names = CachedSegment.Names(dictionary: dictionary, index: index)
+        cache(CachedSegment(summary: footer.summary, footer: footer, names: names), for: segment)
+        return (footer, names)
+    }
+
+    /// The segment's footer summary, from the cache or the file (which decodes no row group).
+    func cachedSummary(_ segment: SegmentInfo, reader: SegmentReader) throws -> SegmentFooter.Summary {
+        if let cached = segmentCache.withLock({ $0[segment.id] }) { return cached.summary }
+        let summary = try reader.readFooterSummary()
+        cache(CachedSegment(summary: summary, footer: nil, names: nil), for: segment)
+        return summary
+    }
+
+    private func cache(_ entry: CachedSegment, for segment: SegmentInfo) {
         segmentCache.withLock { cache in
+            // A whole footer is not replaced by a summary another thread decoded meanwhile.
+            if entry.footer == nil, cache[segment.id] != nil { return }
             // Bounded: past the cap the cache starts over (footers are cheap to re-read).
             if cache.count >= Engine.segmentCacheCapacity { cache.removeAll(keepingCapacity: true) }
             cache[segment.id] = entry
         }
-        return entry
     }
 }
 

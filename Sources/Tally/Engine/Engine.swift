@@ -138,10 +138,12 @@ final class Engine: @unchecked Sendable {
     }
 }
 
-/// A segment's decoded footer and, once a query needed it, its dictionary: kept to avoid
-/// re-reading them per query.
+/// What queries decoded of a segment's footer and, once one needed it, its dictionary: kept to
+/// avoid re-reading them per query. Queries answered from totals decode only the summary; the
+/// first that needs row groups decodes the whole footer.
 struct CachedSegment {
-    var footer: SegmentFooter
+    var summary: SegmentFooter.Summary
+    var footer: SegmentFooter?
     var names: Names?
 
     struct Names {

@@ -35,8 +35,8 @@ enum Block {
         precondition(raw.count <= maxRawLength, "block too large")
         var stored = raw
         var codec = Codec.raw
-        if compress && raw.count > 64 {
-            let compressed = Zlib.compress(raw, strategy: kind.deflateStrategy)
+        if compress && raw.count > 64, let strategy = kind.deflateStrategy {
+            let compressed = Zlib.compress(raw, strategy: strategy)
             if compressed.count < raw.count {
                 stored = compressed
                 codec = .zlib
@@ -149,14 +149,21 @@ enum BlockKind: UInt8 {
 }
 
 extension BlockKind {
-    /// How the writer deflates blocks of this kind (readers need not know: any zlib stream).
+    /// How the writer deflates blocks of this kind; nil: it stores them as they are. Readers
+    /// need not know (any zlib stream inflates alike; format-spec B1).
     ///
-    /// Run counts, event counts and sketch columns repeat bytes in runs more than as strings:
-    /// on the 10 M reference database's blocks, run-length deflate stores run counts in 8% and
-    /// event counts in 7% fewer bytes than the default strategy and sketch columns in 0.7% more,
-    /// 21.6 MB for the three either way, and takes about 40% less time on them (BENCHMARKS.md).
-    var deflateStrategy: Zlib.Strategy {
+    /// Measured on the 10 M reference database's blocks (BENCHMARKS.md, session 10):
+    /// - Run counts, event counts and sketch columns repeat bytes in runs more than as strings:
+    ///   run-length deflate stores run counts in 8% and event counts in 7% fewer bytes than the
+    ///   default strategy and sketch columns in 0.7% more (21.6 MB for the three either way), in
+    ///   about 40% less time.
+    /// - Sketch entry tables are Rice codes, which deflate never made smaller: no attempt.
+    /// - Footers are stored as they are: every cold query reads every footer it touches, and
+    ///   inflating them was about 40% of a cold totals query's instructions, for 0.036 bytes
+    ///   per event (784 KB raw against 421 KB deflated over 60 footers).
+    var deflateStrategy: Zlib.Strategy? {
         switch self {
+        case .segmentFooter, .sketchEntries: nil
         case .seriesRuns, .counts, .sketches: .runs
         default: .default
         }

@@ -100,6 +100,35 @@ struct SegmentFooter: Equatable {
         var maxTime: Int64 { groups.lazy.map(\.maxTime).max()! }
     }
 
+    /// A footer without its row groups: what a query answered from the per-bucket totals
+    /// (rule S8) needs. Decoding it steps over the groups' column references and zones, most
+    /// of a footer's bytes and of the cost of decoding it.
+    struct Summary: Equatable {
+        var partitionStart: Int64
+        var bucketMilliseconds: Int64
+        var rowCount: Int
+        var metrics: [MetricSummary]
+    }
+
+    struct MetricSummary: Equatable {
+        var nameIndex: Int
+        var totals: BlockRef
+        /// Over the metric's row groups.
+        var eventCount: UInt64
+        var minTime: Int64
+        var maxTime: Int64
+    }
+
+    var summary: Summary {
+        Summary(
+            partitionStart: partitionStart, bucketMilliseconds: bucketMilliseconds, rowCount: rowCount,
+            metrics: metrics.map {
+                MetricSummary(
+                    nameIndex: $0.nameIndex, totals: $0.totals, eventCount: $0.eventCount, minTime: $0.minTime,
+                    maxTime: $0.maxTime)
+            })
+    }
+
     var partitionStart: Int64
     var bucketMilliseconds: Int64
     var rowCount: Int

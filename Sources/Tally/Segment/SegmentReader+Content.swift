@@ -48,9 +48,19 @@ extension SegmentReader {
     /// Decodes a metric's per-bucket totals (no unit sketches), in bucket order. Checks bounds
     /// and that the counts add up to the metric's event count; a full read checks the rest.
     func readTotals(_ metric: SegmentFooter.Metric, footer: SegmentFooter) throws -> [(bucket: Int64, cell: RollupCell)] {
+        try readTotals(
+            SegmentFooter.MetricSummary(
+                nameIndex: metric.nameIndex, totals: metric.totals, eventCount: metric.eventCount, minTime: metric.minTime,
+                maxTime: metric.maxTime),
+            partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds)
+    }
+
+    func readTotals(
+        _ metric: SegmentFooter.MetricSummary, partitionStart: Int64, bucketMilliseconds: Int64
+    ) throws -> [(bucket: Int64, cell: RollupCell)] {
         var reader = ByteReader(try readBlock(metric.totals, kind: .metricTotals))
         let at = info.offset + metric.totals.offset
-        let bucketsPerPartition = Int(partitionMilliseconds / footer.bucketMilliseconds)
+        let bucketsPerPartition = Int(partitionMilliseconds / bucketMilliseconds)
         guard bucketsPerPartition >= 1, let count = reader.readCount(max: min(bucketsPerPartition, reader.remaining)) else {
             throw corrupt("totals count out of range", at: at)
         }
@@ -71,7 +81,7 @@ extension SegmentReader {
                 else { throw corrupt("totals entry is truncated", at: at) }
                 (cell.valueCount, cell.sum, cell.sumLow, cell.min, cell.max) = (UInt64(valueCount), sum, sumLow, low, high)
             }
-            totals.append((footer.partitionStart + Int64(index) * footer.bucketMilliseconds, cell))
+            totals.append((partitionStart + Int64(index) * bucketMilliseconds, cell))
         }
         let events = totals.reduce(0) { $0 + $1.cell.count }
         guard reader.isAtEnd, events == metric.eventCount else { throw corrupt("totals do not add up to the metric's events", at: at) }

@@ -74,15 +74,30 @@ struct SegmentReader {
     }
 
     func readFooter() throws -> SegmentFooter {
-        let ref = SegmentFooter.BlockRef(offset: info.footerOffset - info.offset, length: info.footerLength)
-        let raw = try readBlock(ref, kind: .segmentFooter)
         let footer = try SegmentFooter.decode(
-            raw, segmentLength: info.length, footerLength: info.footerLength, path: file.path,
+            try readFooterBlock(), segmentLength: info.length, footerLength: info.footerLength, path: file.path,
             offset: info.footerOffset)
-        guard footer.partitionStart == info.partitionStart, footer.rowCount == Int(info.rowCount),
-              footer.bucketMilliseconds == info.bucketMilliseconds
-        else { throw corrupt("footer disagrees with the catalog", at: info.footerOffset) }
+        try checkAgainstCatalog(footer.partitionStart, footer.rowCount, footer.bucketMilliseconds)
         return footer
+    }
+
+    /// The footer without its row groups (see ``SegmentFooter/Summary``).
+    func readFooterSummary() throws -> SegmentFooter.Summary {
+        let summary = try SegmentFooter.decodeSummary(
+            try readFooterBlock(), segmentLength: info.length, footerLength: info.footerLength, path: file.path,
+            offset: info.footerOffset)
+        try checkAgainstCatalog(summary.partitionStart, summary.rowCount, summary.bucketMilliseconds)
+        return summary
+    }
+
+    private func readFooterBlock() throws -> [UInt8] {
+        try readBlock(SegmentFooter.BlockRef(offset: info.footerOffset - info.offset, length: info.footerLength), kind: .segmentFooter)
+    }
+
+    private func checkAgainstCatalog(_ partitionStart: Int64, _ rowCount: Int, _ bucketMilliseconds: Int64) throws {
+        guard partitionStart == info.partitionStart, rowCount == Int(info.rowCount),
+              bucketMilliseconds == info.bucketMilliseconds
+        else { throw corrupt("footer disagrees with the catalog", at: info.footerOffset) }
     }
 
     func readDictionary(_ footer: SegmentFooter) throws -> [String] {

@@ -56,6 +56,31 @@ struct ByteReader {
     /// Reads an unsigned LEB128 varint of at most 10 bytes.
     @inline(__always)
     mutating func readVarint() -> UInt64? {
+        // Most varints of a footer or column are one byte.
+        if position < end, case let first = bytes[position], first < 0x80 {
+            position += 1
+            return UInt64(first)
+        }
+        return readLongVarint()
+    }
+
+    /// Steps over `count` varints, only finding where each ends; false if the bytes end first.
+    mutating func skipVarints(_ count: Int) -> Bool {
+        var left = count
+        var at = position
+        let found = bytes.withUnsafeBufferPointer { buffer -> Bool in
+            while left > 0 {
+                guard at < end else { return false }
+                if buffer[at] < 0x80 { left -= 1 }
+                at += 1
+            }
+            return true
+        }
+        if found { position = at }
+        return found
+    }
+
+    private mutating func readLongVarint() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while position < end {

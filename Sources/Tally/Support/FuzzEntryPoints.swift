@@ -70,10 +70,15 @@
         let blocks = repairBlockChecksums(&bytes, from: 0)
         guard let footerStart = blocks.last, bytes.count - footerStart >= Block.headerSize else { return }
         let end = footerStart + Block.headerSize + Int(ByteReader(bytes).getUInt32(at: footerStart)!)
-        guard let raw = try? Block.decode(Array(bytes[footerStart..<end]), expectedKind: .segmentFooter, path: "", offset: 0),
-              let footer = try? SegmentFooter.decode(
-                raw, segmentLength: UInt64(end), footerLength: UInt64(end - footerStart), path: "", offset: 0)
+        guard let raw = try? Block.decode(Array(bytes[footerStart..<end]), expectedKind: .segmentFooter, path: "", offset: 0)
         else { return }
+        let summary = try? SegmentFooter.decodeSummary(
+            raw, segmentLength: UInt64(end), footerLength: UInt64(end - footerStart), path: "", offset: 0)
+        guard let footer = try? SegmentFooter.decode(
+            raw, segmentLength: UInt64(end), footerLength: UInt64(end - footerStart), path: "", offset: 0)
+        else { return }
+        // The summary steps over what the full decode checks, never the other way round.
+        precondition(summary == footer.summary, "a footer decodes whole but its summary differs")
         let info = SegmentInfo(
             id: 1, offset: 0, length: UInt64(end), footerOffset: UInt64(footerStart), footerLength: UInt64(end - footerStart),
             partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds, minTime: footer.minTime,

@@ -53,7 +53,8 @@ import Testing
     }
 
     /// A decoded footer encodes to the bytes it was read from: each group keeps its own nine
-    /// column references (held inline) and its own zones (slices of one shared array).
+    /// column references (held inline) and its own zones (slices of one shared array). Its
+    /// summary decodes alike.
     @Test func footersDecodeToTheBytesTheyWereReadFrom() throws {
         #expect(SegmentFooter.ColumnRefs.count == SegmentFooter.columnKinds.count)
         let directory = TestDirectory()
@@ -64,6 +65,11 @@ import Testing
             SegmentFooter.BlockRef(offset: info.footerOffset - info.offset, length: info.footerLength), kind: .segmentFooter)
         let footer = try reader.readFooter()
         #expect(footer.encode() == raw)
+        // The summary, which steps over the groups' references and zones, agrees with the whole.
+        let summary = try reader.readFooterSummary()
+        #expect(summary == footer.summary)
+        #expect(summary.metrics.map(\.eventCount).reduce(0, +) == footer.metrics.map(\.eventCount).reduce(0, +))
+        #expect(summary.metrics.allSatisfy { $0.minTime <= $0.maxTime })
         let groups = footer.metrics.flatMap(\.groups)
         #expect(groups.count >= 5)
         for (group, next) in zip(groups, groups.dropFirst()) {
@@ -143,9 +149,16 @@ import Testing
         let query = Query(metric: "purchase", every: .hour, measures: [.count, .sum, .min, .max])
         let problems = Oracle.mismatches(try db.query(query), Oracle.answer(query, events: events, bucket: 3_600_000))
         #expect(problems.isEmpty, "\(problems.prefix(5))")
-        #expect(db.engine.segmentCache.withLock { cache in !cache.isEmpty && cache.values.allSatisfy { $0.names == nil } })
+        #expect(db.engine.segmentCache.withLock { cache in
+            !cache.isEmpty && cache.values.allSatisfy { $0.names == nil && $0.footer == nil }
+        })
         _ = try db.query(Query(metric: "purchase", groupBy: ["country"]))
-        #expect(db.engine.segmentCache.withLock { cache in cache.values.allSatisfy { $0.names != nil } })
+        #expect(db.engine.segmentCache.withLock { cache in
+            cache.values.allSatisfy { $0.names != nil && $0.footer.map(\.summary) == $0.summary }
+        })
+        // Totals read through a cached whole footer answer the same.
+        let again = Oracle.mismatches(try db.query(query), Oracle.answer(query, events: events, bucket: 3_600_000))
+        #expect(again.isEmpty, "\(again.prefix(5))")
         try db.close()
     }
 
