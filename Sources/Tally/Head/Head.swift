@@ -128,7 +128,9 @@ extension Head {
     /// Merges every sketch's pending inserts, in place: the segment writer then reads each
     /// sketch as it is instead of keeping a normalized copy of every row (it needs sorted keys).
     mutating func normalizeSketches() {
-        for metric in metrics.keys {
+        // The keys are copied out first: iterating `metrics.keys` itself kept a second reference
+        // to the dictionary, so each mutation below copied it and then every cell of the metric.
+        for metric in Array(metrics.keys) {
             metrics[metric]!.cells.withUnsafeMutableBufferPointer { cells in
                 for index in cells.indices { cells[index].units?.flushPending() }
             }

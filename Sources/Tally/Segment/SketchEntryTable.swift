@@ -26,8 +26,10 @@ struct SketchEntryTable: Equatable {
             scratch.withUnsafeMutableBufferPointer { HyperLogLog.sort(all, using: $0) }
         }
         var unique = 0
-        for key in all where unique == 0 || all[unique - 1] != key {
-            all[unique] = key
+        // By index: iterating `all` itself would hold a second reference, and the first write
+        // would copy every key.
+        for index in all.indices where unique == 0 || all[unique - 1] != all[index] {
+            all[unique] = all[index]
             unique += 1
         }
         all.removeSubrange(unique...)

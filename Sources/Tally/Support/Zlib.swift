@@ -46,13 +46,23 @@ enum Zlib {
         /// Matches at distance 1 only: runs of a repeated byte, then Huffman coding. For columns
         /// whose bytes repeat in runs but not as longer strings it is as small and faster.
         case runs
+        /// Short matches are given up for literals (zlib's Z_FILTERED), for data of many small
+        /// numbers; at levels 4–9 only.
+        case filtered
 
         var zlibValue: Int32 {
             switch self {
             case .default: Z_DEFAULT_STRATEGY
             case .runs: Z_RLE
+            case .filtered: Z_FILTERED
             }
         }
+    }
+
+    /// A level (1 fastest … 9 smallest) and a strategy.
+    struct Settings: Equatable {
+        var level: Int32 = 6
+        var strategy: Strategy = .default
     }
 
     /// The smallest memory level (1…8) whose symbol buffer, 2^(level + 6) symbols, holds

@@ -33,6 +33,8 @@ import Testing
             raw.withUnsafeBufferPointer { compress2(out.baseAddress, &defaultLength, $0.baseAddress, uLong(count), 6) }
         }
         #expect(Double(compressed.count) <= Double(defaultLength) * 1.02 + 8)
+        let filtered = Zlib.compress(raw, level: 5, strategy: .filtered)
+        #expect(Zlib.decompress(filtered, expectedSize: count) == raw)
         // Run-length deflate is an ordinary stream too, and finds this input's runs.
         let runs = Zlib.compress(raw, strategy: .runs)
         #expect(Zlib.decompress(runs, expectedSize: count) == raw)
@@ -44,22 +46,25 @@ import Testing
         if count >= 1_300 { #expect(runs.count < count / 2) }
     }
 
-    /// The writer deflates run counts, event counts and sketch columns run-length only and
-    /// stores footers and sketch entry tables as they are; every kind's block reads back.
+    /// The writer deflates run counts, event counts and sketch columns run-length only,
+    /// experiment state filtered at level 5, and stores footers and sketch entry tables as they
+    /// are; every kind's block reads back.
     @Test func everyBlockKindRoundTrips() throws {
         let raw = columnLike(4_000)
         for kind in (1...15).compactMap(BlockKind.init(rawValue:)) {
             let framed = Block.encode(raw, kind: kind)
             #expect(try Block.decode(framed, expectedKind: kind, path: "test", offset: 0) == raw)
-            if let strategy = kind.deflateStrategy {
+            if let deflate = kind.deflate {
                 #expect(framed[12] == Block.Codec.zlib.rawValue)
-                #expect(Array(framed.dropFirst(Block.headerSize)) == Zlib.compress(raw, strategy: strategy))
+                #expect(Array(framed.dropFirst(Block.headerSize)) == Zlib.compress(raw, level: deflate.level, strategy: deflate.strategy))
             } else {
                 #expect(framed[12] == Block.Codec.raw.rawValue && Array(framed.dropFirst(Block.headerSize)) == raw)
             }
         }
-        #expect(BlockKind.counts.deflateStrategy == .runs && BlockKind.series.deflateStrategy == .default)
-        #expect(BlockKind.segmentFooter.deflateStrategy == nil && BlockKind.sketchEntries.deflateStrategy == nil)
+        #expect(BlockKind.counts.deflate == Zlib.Settings(level: 6, strategy: .runs))
+        #expect(BlockKind.series.deflate == Zlib.Settings(level: 6, strategy: .default))
+        #expect(BlockKind.experimentState.deflate == Zlib.Settings(level: 5, strategy: .filtered))
+        #expect(BlockKind.segmentFooter.deflate == nil && BlockKind.sketchEntries.deflate == nil)
     }
 
     /// The stream must be exactly one zlib stream of exactly the expected size.
