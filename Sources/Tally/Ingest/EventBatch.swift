@@ -110,28 +110,35 @@ struct EventBatchBuilder {
 /// Requires: every string looked up stays alive while the table is used (else its storage
 /// could be reused by another string with the same bytes).
 struct StringIdentityTable {
-    /// Per slot the string's two words; `ids` holds id + 1, 0 for an empty slot.
-    private var words: [UInt64] = Array(repeating: 0, count: 2 * 64)
-    private var ids: [UInt32] = Array(repeating: 0, count: 64)
+    /// A string's two words and its id + 1 (0: an empty slot), together in one cache line.
+    private struct Slot {
+        var low: UInt64
+        var high: UInt64
+        var idPlusOne: UInt32
+    }
+
+    private var slots = [Slot](repeating: Slot(low: 0, high: 0, idPlusOne: 0), count: 64)
     private var count = 0
 
     /// The id stored for `string`, else `make()`'s, stored for it.
     @inline(__always)
     mutating func id(of string: String, orInsert make: () -> UInt32) -> UInt32 {
         guard MemoryLayout<String>.size == 16 else { return make() }
-        let (low, high) = withUnsafeBytes(of: string) { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
-        let mask = ids.count - 1
-        var slot = Self.slot(low, high, mask: mask)
-        while ids[slot] != 0 {
-            if words[2 * slot] == low && words[2 * slot + 1] == high { return ids[slot] - 1 }
-            slot = (slot + 1) & mask
+        let (low, high) = unsafeBitCast(string, to: (UInt64, UInt64).self)
+        let found = slots.withUnsafeBufferPointer { slots -> (slot: Int, id: UInt32?) in
+            let mask = slots.count - 1
+            var slot = Self.slot(low, high, mask: mask)
+            while slots[slot].idPlusOne != 0 {
+                if slots[slot].low == low && slots[slot].high == high { return (slot, slots[slot].idPlusOne - 1) }
+                slot = (slot + 1) & mask
+            }
+            return (slot, nil)
         }
+        if let id = found.id { return id }
         let id = make()
-        words[2 * slot] = low
-        words[2 * slot + 1] = high
-        ids[slot] = id + 1
+        slots[found.slot] = Slot(low: low, high: high, idPlusOne: id + 1)
         count += 1
-        if count * 2 > ids.count { grow() }
+        if count * 2 > slots.count { grow() }
         return id
     }
 
@@ -142,16 +149,13 @@ struct StringIdentityTable {
     }
 
     private mutating func grow() {
-        let (oldWords, oldIDs) = (words, ids)
-        words = Array(repeating: 0, count: 4 * oldIDs.count)
-        ids = Array(repeating: 0, count: 2 * oldIDs.count)
-        let mask = ids.count - 1
-        for old in oldIDs.indices where oldIDs[old] != 0 {
-            var slot = Self.slot(oldWords[2 * old], oldWords[2 * old + 1], mask: mask)
-            while ids[slot] != 0 { slot = (slot + 1) & mask }
-            words[2 * slot] = oldWords[2 * old]
-            words[2 * slot + 1] = oldWords[2 * old + 1]
-            ids[slot] = oldIDs[old]
+        let old = slots
+        slots = [Slot](repeating: Slot(low: 0, high: 0, idPlusOne: 0), count: 2 * old.count)
+        let mask = slots.count - 1
+        for entry in old where entry.idPlusOne != 0 {
+            var slot = Self.slot(entry.low, entry.high, mask: mask)
+            while slots[slot].idPlusOne != 0 { slot = (slot + 1) & mask }
+            slots[slot] = entry
         }
     }
 }

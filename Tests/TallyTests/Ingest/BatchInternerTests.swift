@@ -41,4 +41,29 @@ import Testing
         let fromBytes = Array("café".utf8).withUnsafeBytes { builder.intern(bytes: $0) }
         #expect(fromBytes == 1)
     }
+
+    /// Building from `Event`s finds strings through their `String` words first: equal strings in
+    /// other storage, small and large, and thousands of distinct ones (the table grows) still
+    /// get one id each, and every event reads back its own strings.
+    @Test func eventsBuildIntoTheirOwnStringsOncePerDistinctString() {
+        let long = String(repeating: "x", count: 40)
+        let events = (0..<5_000).map { i in
+            // The same text built anew per event: other storage for the long strings.
+            Event(
+                timestamp: Int64(i), metric: i % 2 == 0 ? "pageview" : "page" + "view",
+                dimensions: ["template": "t\(i % 700)", "long": long + "\(i % 3)", "country": ["US", "DE"][i % 2]],
+                unit: "unit-\(i % 1_900)")
+        }
+        let batch = EventBatchBuilder.build(events)
+        #expect(Set(batch.strings).count == batch.strings.count)
+        #expect(batch.strings.count == 1 + 3 + 700 + 3 + 2 + 1_900)
+        for (i, event) in events.enumerated() {
+            #expect(batch.strings[Int(batch.metrics[i])] == event.metric)
+            #expect(batch.strings[Int(batch.units[i])] == event.unit)
+            let dimensions = batch.dimensionRange(of: i).map {
+                (batch.strings[Int(batch.dimensionKeys[$0])], batch.strings[Int(batch.dimensionValues[$0])])
+            }
+            #expect(Dictionary(uniqueKeysWithValues: dimensions) == event.dimensions)
+        }
+    }
 }
