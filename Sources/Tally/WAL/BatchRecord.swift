@@ -23,27 +23,55 @@ struct BatchRecord: Equatable {
         writer.writeVarint(UInt64(events.strings.count))
         for string in events.strings { writer.writeString(string) }
         writer.writeVarint(UInt64(events.count))
-        var previous: Int64 = 0
-        for i in 0..<events.count {
-            writer.writeSignedVarint(events.timestamps[i] &- previous)
-            previous = events.timestamps[i]
-            writer.writeVarint(UInt64(events.metrics[i]))
-            let unit = events.units[i]
-            writer.writeVarint(unit == EventBatch.noUnit ? 0 : UInt64(unit) + 1)
-            if events.hasValue[i] {
-                writer.writeUInt8(1)
-                writer.writeDouble(events.values[i])
-            } else {
-                writer.writeUInt8(0)
-            }
-            let range = events.dimensionRange(of: i)
-            writer.writeVarint(UInt64(range.count))
-            for d in range {
-                writer.writeVarint(UInt64(events.dimensionKeys[d]))
-                writer.writeVarint(UInt64(events.dimensionValues[d]))
-            }
-        }
+        writer.bytes.append(contentsOf: encodedEvents())
         return writer.bytes
+    }
+
+    /// The events' part of the payload, written through a pointer into a buffer of the largest
+    /// size it can take (appending byte by byte was about 500 instructions per event).
+    private func encodedEvents() -> [UInt8] {
+        let e = events
+        // Per event at most: timestamp delta 10, metric 5, unit 5, value flag and value 9,
+        // dimension count 5, and 10 per dimension.
+        let bound = e.count * 34 + e.dimensionKeys.count * 10
+        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
+            var cursor = buffer.baseAddress!
+            @inline(__always) func varint(_ value: UInt64) {
+                var rest = value
+                while rest >= 0x80 {
+                    cursor.pointee = UInt8(truncatingIfNeeded: rest) | 0x80
+                    cursor += 1
+                    rest >>= 7
+                }
+                cursor.pointee = UInt8(rest)
+                cursor += 1
+            }
+            var previous: Int64 = 0
+            for i in 0..<e.count {
+                let delta = e.timestamps[i] &- previous
+                varint(UInt64(bitPattern: (delta << 1) ^ (delta >> 63)))  // zig-zag
+                previous = e.timestamps[i]
+                varint(UInt64(e.metrics[i]))
+                let unit = e.units[i]
+                varint(unit == EventBatch.noUnit ? 0 : UInt64(unit) + 1)
+                if e.hasValue[i] {
+                    cursor.pointee = 1
+                    UnsafeMutableRawPointer(cursor + 1).storeBytes(of: e.values[i].bitPattern.littleEndian, as: UInt64.self)
+                    cursor += 9
+                } else {
+                    cursor.pointee = 0
+                    cursor += 1
+                }
+                let range = e.dimensionRange(of: i)
+                varint(UInt64(range.count))
+                for d in range {
+                    varint(UInt64(e.dimensionKeys[d]))
+                    varint(UInt64(e.dimensionValues[d]))
+                }
+            }
+            written = cursor - buffer.baseAddress!
+            precondition(written <= bound, "a batch record outgrew its bound")
+        }
     }
 
     /// Decodes a payload. Returns `nil` when it is malformed (a record whose checksum passed but
