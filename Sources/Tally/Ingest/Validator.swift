@@ -64,6 +64,11 @@ enum Validator {
             return verdicts[i] == 1
         }
         let timestampRange = Limits.timestampRange
+        // The dimension ranges then lie within the key and value columns (each range is a Range,
+        // so the starts cannot decrease), which the unchecked reads below rely on.
+        guard batch.dimensionStart.first == 0, batch.dimensionStart.last == batch.dimensionKeys.count,
+              batch.dimensionValues.count == batch.dimensionKeys.count, batch.dimensionStart.count == batch.count + 1
+        else { return false }
         return batch.dimensionKeys.withUnsafeBufferPointer { keys in
             batch.dimensionValues.withUnsafeBufferPointer { dimensionValues in
                 for event in 0..<batch.count {
@@ -134,6 +139,11 @@ enum Validator {
             guard checkName(batch.strings[index]) == nil, names.insert(batch.strings[index]).inserted else { return false }
         }
         let timestampRange = Limits.timestampRange
+        // The dimension ranges then lie within the key and value columns (each range is a Range,
+        // so the starts cannot decrease), which the unchecked reads below rely on.
+        guard batch.dimensionStart.first == 0, batch.dimensionStart.last == batch.dimensionKeys.count,
+              batch.dimensionValues.count == batch.dimensionKeys.count, batch.dimensionStart.count == batch.count + 1
+        else { return false }
         return batch.dimensionKeys.withUnsafeBufferPointer { keys in
             for i in 0..<batch.count {
                 let dimensions = batch.dimensionRange(of: i)

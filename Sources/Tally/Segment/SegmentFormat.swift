@@ -35,8 +35,8 @@ struct SegmentFooter: Equatable {
     }
 
     /// A row group's column references, one per ``SegmentFooter/columnKinds`` in that order,
-    /// held inline: a 10 M-event database has about 12 000 groups per metric and day, and an
-    /// array each was an allocation per group when a cold query decoded the footers.
+    /// held inline: the 10 M-event reference database has about 12 000 row groups, and an array
+    /// each was an allocation per group when a cold query decoded the footers.
     struct ColumnRefs: Equatable {
         static let count = 9
         private var refs: InlineArray<9, BlockRef>

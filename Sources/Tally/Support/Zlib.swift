@@ -103,7 +103,8 @@ enum Zlib {
                 status = inflate(&stream, Z_FINISH)
                 initialized = buffer.count - Int(stream.avail_out)
             }
-            // Z_BUF_ERROR means the output would exceed expectedSize + 1: too large.
+            // Anything but the stream's end is refused: Z_BUF_ERROR when it would inflate past
+            // expectedSize + 1 bytes or is cut short, Z_DATA_ERROR when it is damaged.
             guard status == Z_STREAM_END, output.count == expectedSize, stream.avail_in == 0 else { return nil }
             return output
         }

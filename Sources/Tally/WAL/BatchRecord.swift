@@ -32,8 +32,10 @@ struct BatchRecord: Equatable {
     private func encodedEvents() -> [UInt8] {
         let e = events
         // Per event at most: timestamp delta 10, metric 5, unit 5, value flag and value 9,
-        // dimension count 5, and 10 per dimension.
+        // dimension count 5; and 10 per dimension (the events' ranges are disjoint, each index
+        // checked against the key column).
         let bound = e.count * 34 + e.dimensionKeys.count * 10
+        guard bound > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
             var cursor = buffer.baseAddress!
             @inline(__always) func varint(_ value: UInt64) {
