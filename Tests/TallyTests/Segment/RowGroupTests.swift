@@ -81,6 +81,33 @@ import Testing
         try db.close()
     }
 
+    /// Files written before session 10 deflated their footers: such a segment reads the same,
+    /// whole and as a summary.
+    @Test func deflatedFootersStillRead() throws {
+        let directory = TestDirectory()
+        let db = try Self.flushed(Self.events(count: 20_000), in: directory)
+        let info = db.engine.stateLock.withLock { db.engine.catalog.segments[0] }
+        let stored = try #require(try db.engine.file.readExactly(at: info.offset, count: Int(info.length)))
+        let footerStart = Int(info.footerOffset - info.offset)
+        #expect(stored[footerStart + 12] == Block.Codec.raw.rawValue)
+        let raw = Array(stored[(footerStart + Block.headerSize)...])
+        let deflated = ForgedDatabase.frame(
+            Zlib.compress(raw), kind: .segmentFooter, codec: Block.Codec.zlib.rawValue, rawLength: UInt32(raw.count))
+        #expect(deflated.count < raw.count + Block.headerSize)
+        let bytes = Array(stored[..<footerStart]) + deflated
+        var old = info
+        (old.offset, old.footerOffset) = (0, UInt64(footerStart))
+        (old.length, old.footerLength) = (UInt64(bytes.count), UInt64(deflated.count))
+        let partition = Granularity.day.milliseconds
+        let current = SegmentReader(file: db.engine.file, info: info, partitionMilliseconds: partition)
+        let before = SegmentReader(file: MemoryFile(bytes), info: old, partitionMilliseconds: partition)
+        #expect(try before.readFooter() == current.readFooter())
+        #expect(try before.readFooterSummary() == current.readFooterSummary())
+        let (a, b) = (try before.readContent(), try current.readContent())
+        #expect(a.rowCount == b.rowCount && a.metrics.map(\.rows.count) == b.metrics.map(\.rows.count))
+        try db.close()
+    }
+
     @Test func zonesSkipGroupsThatCannotMatch() throws {
         let directory = TestDirectory()
         let db = try Self.flushed(Self.events(count: 40_000), in: directory)
