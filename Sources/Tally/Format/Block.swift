@@ -152,13 +152,13 @@ extension BlockKind {
     /// How the writer deflates blocks of this kind; nil: it stores them as they are. Readers
     /// need not know (any zlib stream inflates alike; format-spec B1).
     ///
-    /// Measured on the 10 M reference database's blocks (BENCHMARKS.md, session 10):
-    /// - Run counts, event counts and sketch columns repeat bytes in runs more than as strings:
-    ///   run-length deflate stores run counts in 8% and event counts in 7% fewer bytes than the
-    ///   default strategy and sketch columns in 0.7% more (21.6 MB for the three either way), in
-    ///   about 40% less time.
-    /// - Experiment state blocks at level 5, filtered: 1% smaller than at level 6 with the
-    ///   default strategy, in about 40% less time (they were the costliest blocks to deflate).
+    /// Measured on the 10 M reference database's blocks (`Benchmarks/block_codecs.py`;
+    /// BENCHMARKS.md, session 10), against level 6 with the default strategy:
+    /// - Run counts and event counts repeat bytes in runs, not strings: run-length deflate stores
+    ///   them in 8% and 7% fewer bytes, in about 40% less time.
+    /// - Sketch columns and experiment state at level 5, filtered: sketch columns 0.3% larger
+    ///   in about 25% less time, experiment state 1% smaller in about 30% less time (the
+    ///   costliest blocks to deflate).
     /// - Sketch entry tables are Rice codes, which deflate never made smaller: no attempt.
     /// - Footers are stored as they are: every cold query reads every footer it touches, and
     ///   inflating them was about 40% of a cold totals query's instructions, for 0.036 bytes
@@ -166,8 +166,8 @@ extension BlockKind {
     var deflate: Zlib.Settings? {
         switch self {
         case .segmentFooter, .sketchEntries: nil
-        case .seriesRuns, .counts, .sketches: Zlib.Settings(strategy: .runs)
-        case .experimentState: Zlib.Settings(level: 5, strategy: .filtered)
+        case .seriesRuns, .counts: Zlib.Settings(strategy: .runs)
+        case .sketches, .experimentState: Zlib.Settings(level: 5, strategy: .filtered)
         default: Zlib.Settings()
         }
     }

@@ -46,7 +46,7 @@ import Testing
         if count >= 1_300 { #expect(runs.count < count / 2) }
     }
 
-    /// The writer deflates run counts, event counts and sketch columns run-length only,
+    /// The writer deflates run counts and event counts run-length only, sketch columns and
     /// experiment state filtered at level 5, and stores footers and sketch entry tables as they
     /// are; every kind's block reads back.
     @Test func everyBlockKindRoundTrips() throws {
@@ -64,6 +64,7 @@ import Testing
         #expect(BlockKind.counts.deflate == Zlib.Settings(level: 6, strategy: .runs))
         #expect(BlockKind.series.deflate == Zlib.Settings(level: 6, strategy: .default))
         #expect(BlockKind.experimentState.deflate == Zlib.Settings(level: 5, strategy: .filtered))
+        #expect(BlockKind.sketches.deflate == Zlib.Settings(level: 5, strategy: .filtered))
         #expect(BlockKind.segmentFooter.deflate == nil && BlockKind.sketchEntries.deflate == nil)
     }
 
