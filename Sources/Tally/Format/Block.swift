@@ -30,12 +30,12 @@ enum Block {
         case zlib = 1
     }
 
-    /// Frames `raw`, compressing it with zlib when that saves space.
-    static func encode(_ raw: [UInt8], kind: BlockKind, compress: Bool = true) -> [UInt8] {
+    /// Frames `raw`, deflated as its kind says (``BlockKind/deflate``) when that saves space.
+    static func encode(_ raw: [UInt8], kind: BlockKind) -> [UInt8] {
         precondition(raw.count <= maxRawLength, "block too large")
         var stored = raw
         var codec = Codec.raw
-        if compress && raw.count > 64, let deflate = kind.deflate {
+        if raw.count > 64, let deflate = kind.deflate {
             let compressed = Zlib.compress(raw, level: deflate.level, strategy: deflate.strategy)
             if compressed.count < raw.count {
                 stored = compressed
@@ -54,7 +54,7 @@ enum Block {
         return writer.bytes
     }
 
-    /// Frames each block as ``encode(_:kind:compress:)`` does, compressing them on up to one
+    /// Frames each block as ``encode(_:kind:)`` does, compressing them on up to one
     /// thread per processor; the result is in the order of `raws` and the same on any number of
     /// threads.
     static func encodeAll(_ raws: [(raw: [UInt8], kind: BlockKind)]) -> [[UInt8]] {

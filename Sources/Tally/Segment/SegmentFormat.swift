@@ -98,6 +98,10 @@ struct SegmentFooter: Equatable {
         var seriesCount: Int { groups.reduce(0) { $0 + $1.seriesCount } }
         var minTime: Int64 { groups.lazy.map(\.minTime).min()! }
         var maxTime: Int64 { groups.lazy.map(\.maxTime).max()! }
+
+        var summary: MetricSummary {
+            MetricSummary(nameIndex: nameIndex, totals: totals, eventCount: eventCount, minTime: minTime, maxTime: maxTime)
+        }
     }
 
     /// A footer without its row groups: what a query answered from the per-bucket totals
@@ -122,11 +126,7 @@ struct SegmentFooter: Equatable {
     var summary: Summary {
         Summary(
             partitionStart: partitionStart, bucketMilliseconds: bucketMilliseconds, rowCount: rowCount,
-            metrics: metrics.map {
-                MetricSummary(
-                    nameIndex: $0.nameIndex, totals: $0.totals, eventCount: $0.eventCount, minTime: $0.minTime,
-                    maxTime: $0.maxTime)
-            })
+            metrics: metrics.map(\.summary))
     }
 
     var partitionStart: Int64

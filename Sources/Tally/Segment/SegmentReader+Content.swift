@@ -48,11 +48,7 @@ extension SegmentReader {
     /// Decodes a metric's per-bucket totals (no unit sketches), in bucket order. Checks bounds
     /// and that the counts add up to the metric's event count; a full read checks the rest.
     func readTotals(_ metric: SegmentFooter.Metric, footer: SegmentFooter) throws -> [(bucket: Int64, cell: RollupCell)] {
-        try readTotals(
-            SegmentFooter.MetricSummary(
-                nameIndex: metric.nameIndex, totals: metric.totals, eventCount: metric.eventCount, minTime: metric.minTime,
-                maxTime: metric.maxTime),
-            partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds)
+        try readTotals(metric.summary, partitionStart: footer.partitionStart, bucketMilliseconds: footer.bucketMilliseconds)
     }
 
     func readTotals(
