@@ -13,10 +13,11 @@ import TallyWorkload
 //   tally-bench import DB FILE [--batch N] [--durability full|normal|off] [--exposure-metric M]
 //       `Tally.importNDJSON` with the handle's durability (default normal): what `tally import`
 //       does, for use until the CLI is merged. Prints the events and seconds.
-//   tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--dry-run 1]
+//   tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--threads N] [--dry-run 1]
 //       `Tally.ingest` of the generated stream in batches (default 10 000, durability full), as
 //       the ordo-one ingest benchmarks do, for profiling outside the plugin. Prints the events,
 //       the seconds of the ingest and of the final close (the flush of the rest of the head).
+//       With --threads N, N threads ingest batches t, t + N, … as the `threads=2` benchmarks do.
 //       With --dry-run, only generates and batches the events (no database).
 //   tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
 //       Ingests one day (or D days) of traffic (nothing flushed) and copies the file and its log
@@ -44,7 +45,7 @@ func usage() -> Never {
                tally-bench info DB
                tally-bench compact DB
                tally-bench open-close DB
-               tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--dry-run 1]
+               tally-bench ingest DB [--events N] [--seed S] [--days D] [--batch N] [--durability full|normal|off] [--threads N] [--dry-run 1]
                tally-bench crash-copy DB [--events N] [--seed S] [--days D] [--head-only 1]
                tally-bench open DB
 
@@ -225,8 +226,21 @@ func ingestStream() throws {
     // The generation alone: the baseline that instructions.py subtracts.
     if flags["dry-run"] != nil { return print("\(batches.reduce(0) { $0 + $1.count }) events generated") }
     let db = try Tally.open(at: positional[0], options: options)
+    let threads = flags["threads"].flatMap(Int.init) ?? 1
     let start = DispatchTime.now().uptimeNanoseconds
-    for batch in batches { try db.ingest(batch) }
+    if threads == 1 {
+        for batch in batches { try db.ingest(batch) }
+    } else {
+        // As the ordo-one benchmark's `threads=2`: thread t ingests batches t, t + threads, …
+        let lock = NSLock()
+        nonisolated(unsafe) var failure: Error?
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for index in stride(from: thread, to: batches.count, by: threads) {
+                do { try db.ingest(batches[index]) } catch { lock.withLock { failure = failure ?? error } }
+            }
+        }
+        if let failure { throw failure }
+    }
     let ingested = DispatchTime.now().uptimeNanoseconds
     try db.close()
     let closed = DispatchTime.now().uptimeNanoseconds

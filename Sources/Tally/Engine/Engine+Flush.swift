@@ -28,13 +28,31 @@ extension Engine {
         if head.isEmpty { return false }
         if head.totalBytes > options.memoryBudgetBytes { return true }
         if let wal, wal.end > UInt64(options.walBudgetBytes) { return true }
-        // A partition closes when data time has moved a grace period past its end.
-        let oldestPartitionEnd = TimeGrid.floor(head.oldestBucket, width: partitionMilliseconds) + partitionMilliseconds
-        return head.newestTimestamp >= oldestPartitionEnd + Engine.lateArrivalGrace
+        // A partition closes when data time has moved a grace period past its end. Only a
+        // partition that closes for the first time flushes: late events for one that closed
+        // before wait in the head for the next (or for a budget), else every late batch — a
+        // second writer's a little older one, a client that was offline — would flush a segment
+        // of its own.
+        let closedBoundary = closedPartitionBoundary
+        return closedBoundary > closedThrough && head.oldestBucket < closedBoundary
     }
 
     /// Events may arrive this long after their partition ends before it is flushed.
     static let lateArrivalGrace: Int64 = 2 * 3_600_000
+
+    /// Sets ``closedThrough`` as the flushes that wrote the segments left it (the newest event
+    /// in any segment, less the grace), so that a reopened handle does not flush late events
+    /// for a partition that closed before either. Called once at open, before replay.
+    func restoreClosedThrough() {
+        guard let newest = catalog.segments.lazy.map(\.maxTime).max() else { return }
+        closedThrough = TimeGrid.floor(newest - Engine.lateArrivalGrace, width: partitionMilliseconds)
+    }
+
+    /// The end of the newest partition that data time has closed: every partition ending at or
+    /// before it is closed. Caller holds `stateLock`; the head is not empty.
+    private var closedPartitionBoundary: Int64 {
+        TimeGrid.floor(head.newestTimestamp - Engine.lateArrivalGrace, width: partitionMilliseconds)
+    }
 
     /// Writes the head and commits a new catalog (C1–C5). Caller holds `stateLock`.
     func flushLocked() throws {
@@ -77,6 +95,7 @@ extension Engine {
         newCatalog.batchIDs = newCatalog.batchIDs.filter { now - $0.value < header.dedupeWindowMilliseconds }
         try commit(newCatalog, appendingAt: offset)
         options.logger.debug("flushed the head", metadata: ["events": "\(head.eventCount)", "end": "\(offset)"])
+        if !head.isEmpty { closedThrough = max(closedThrough, closedPartitionBoundary) }
         head = Head(bucketMilliseconds: bucketMilliseconds)
         experiments.markPersisted()
         if wal != nil {

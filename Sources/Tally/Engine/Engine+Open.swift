@@ -29,6 +29,7 @@ extension Engine {
         if options.readOnly { return try openReadOnly(path: path, options: options) }
         let engine = try loadLocked(path: path, options: options)  // R1, K9
         let file = engine.file
+        engine.restoreClosedThrough()
         try engine.recoverWAL()
         if try file.size() > engine.superblock.committedEnd {
             engine.options.logger.notice(
