@@ -32,6 +32,8 @@ let benchmarks: @Sendable () -> Void = {
     }
     // The rollup table alone (no distinct counts): the cheapest form of the pattern, for scale.
     registerSQLiteIngest(batch: 1_000, synchronous: "FULL", keepsUnits: false)
+    // The peer as most GRDB code binds values (an array of arguments per statement), for scale.
+    registerSQLiteIngest(batch: 10_000, synchronous: "FULL", statementArguments: true)
     // The same events over one day instead of 30: Tally then flushes no partition during the
     // measurement (a day's traffic arriving in a day), so this times the ingest path itself.
     registerTallyIngest(batch: 10_000, durability: .full, threads: 1, days: 1)
@@ -121,11 +123,14 @@ func registerTallyIngest(batch: Int, durability: Durability, threads: Int, days:
     }
 }
 
-func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = true, days: Int = 30) {
+/// `statementArguments`: bind through GRDB's `StatementArguments` instead of `sqlite3_bind_*`.
+func registerSQLiteIngest(
+    batch: Int, synchronous: String, keepsUnits: Bool = true, days: Int = 30, statementArguments: Bool = false
+) {
     let events = Settings.ingestEvents
     Benchmark(
         "SQLite ingest batch=\(batch) synchronous=\(synchronous)" + (keepsUnits ? "" : " rollup-only")
-            + (days == 30 ? "" : " days=\(days)"),
+            + (days == 30 ? "" : " days=\(days)") + (statementArguments ? " bind=arguments" : ""),
         configuration: .init(tags: ["events": "\(events)"])
     ) { benchmark in
         let directory = ScratchDirectory("sqlite")
@@ -134,7 +139,11 @@ func registerSQLiteIngest(batch: Int, synchronous: String, keepsUnits: Bool = tr
                 path: directory.file("peer.sqlite"), synchronous: synchronous, keepsUnits: keepsUnits)
             let start = DispatchTime.now().uptimeNanoseconds
             benchmark.startMeasurement()
-            for rows in sqliteBatches { try peer.ingest(rows) }
+            if statementArguments {
+                for rows in sqliteBatches { try peer.ingestWithStatementArguments(rows) }
+            } else {
+                for rows in sqliteBatches { try peer.ingest(rows) }
+            }
             benchmark.stopMeasurement()
             let elapsed = DispatchTime.now().uptimeNanoseconds - start
             benchmark.measurement(eventsPerSecond, Int(Double(ingestEventCount) / (Double(elapsed) / 1e9)))
