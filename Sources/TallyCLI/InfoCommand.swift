@@ -14,7 +14,8 @@ struct InfoCommand: ParsableCommand {
     var format: DisplayFormat = .table
 
     func run() throws {
-        let database = try DatabaseOpening.readOnly(database, experiments: false)
+        // The experiment state is loaded to report its size (it is what grows with the data).
+        let database = try DatabaseOpening.readOnly(database)
         let info = try database.info()
         try database.close()
         switch format {
@@ -44,6 +45,7 @@ enum InfoOutput {
             ("segments", "\(info.segments.count), \(segmentRows) rows, \(segmentBytes) bytes, compression \(ratio(segmentRawBytes, segmentBytes))"),
             ("in memory", "\(info.headEvents) events in \(info.headCells) cells, about \(info.headBytes) bytes"),
             ("batch ids", "\(info.rememberedBatchIDs) remembered"),
+            ("experiment state", "\(info.experimentAssignments) assignments (exposed units, summed over experiments)"),
         ]
         if let horizon = info.retentionHorizon {
             fields.insert(("retention horizon", TimeArgument.format(horizon)), at: 5)
@@ -116,6 +118,7 @@ enum InfoOutput {
                 ("bytes", .integer(Int64(info.headBytes))),
             ])),
             ("remembered_batch_ids", .integer(Int64(info.rememberedBatchIDs))),
+            ("experiment_assignments", .unsigned(info.experimentAssignments)),
         ])
     }
 

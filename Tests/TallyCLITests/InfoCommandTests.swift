@@ -18,8 +18,13 @@ import Testing
         #expect(Dictionary(uniqueKeysWithValues: metrics) == expected)
         let partitions = info["partitions"] as! [[String: Any]]
         #expect(partitions.count >= 3)
+        // The experiment state: one assignment per exposed (experiment, unit).
+        let exposures = stream.events.filter { $0.metric == "exposure" && $0.unit != nil && $0.dimensions["experiment"] != nil }
+        let assignments = Set(exposures.map { "\($0.dimensions["experiment"]!) \($0.unit!)" }).count
+        #expect((info["experiment_assignments"] as! NSNumber).intValue == assignments)
 
         let table = try TallyBinary.run(["info", ImportedDatabase.standard.path])
         #expect(table.status == 0 && table.stdout.contains("partitions (") && table.stdout.contains("pageview"))
+        #expect(table.stdout.contains("experiment state"))
     }
 }

@@ -29,6 +29,14 @@ public struct DatabaseInfo: Sendable {
     public var headCells: Int
     public var headBytes: Int
     public var rememberedBatchIDs: Int
+    /// Units assigned to a variant, summed over experiments: the entries of the per-unit
+    /// experiment state, which a writer keeps in memory and which, unlike the head, is not
+    /// bounded by the memory budget (README, "Limits"). 0 for a read-only handle opened with
+    /// `loadsExperimentState = false`.
+    public var experimentAssignments: UInt64
+    /// The approximate bytes of that state in this handle's memory; `nil` when the handle holds
+    /// only the report aggregates (a read-only handle with nothing to replay).
+    public var experimentStateBytes: Int?
 }
 
 public struct PartitionInfo: Sendable {

@@ -1,9 +1,12 @@
 /// Inspection: `info`, and the listings behind `tally dump`.
 extension Engine {
     func info() throws -> DatabaseInfo {
-        let (catalog, superblock, head, file) = try stateLock.withLock {
+        let (catalog, superblock, head, file, experimentAssignments, experimentStateBytes) = try stateLock.withLock {
             try checkOpen()
-            return (self.catalog, self.superblock, self.head, self.file)
+            return (
+                self.catalog, self.superblock, self.head, self.file,
+                experiments.exposed.joined().reduce(0, +),
+                experiments.aggregatesOnly ? nil : experiments.approximateBytes)
         }
         var partitions: [Int64: PartitionInfo] = [:]
         for segment in catalog.segments {
@@ -17,23 +20,45 @@ extension Engine {
             partition.rawBytes += segment.rawBytes
             partitions[start] = partition
         }
-        var metrics: [String: (series: Set<[DimensionPair]>, rows: UInt64, events: UInt64)] = [:]
+        // Per metric: rows and events from the footers, distinct series from the series columns
+        // alone (interned across segments, so a series counts once however many hold it).
+        var metrics: [String: MetricTally] = [:]
+        var strings = StringTable()
         for segment in catalog.segments {
-            let content = try SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds).readContent()
-            for metric in content.metrics {
-                metrics[metric.name, default: ([], 0, 0)].series.formUnion(metric.series)
-                metrics[metric.name]!.rows += UInt64(metric.rows.count)
-                metrics[metric.name]!.events += metric.rows.reduce(0) { $0 + $1.cell.count }
+            let reader = SegmentReader(file: file, info: segment, partitionMilliseconds: partitionMilliseconds)
+            let footer = try reader.readFooter()
+            let dictionary = try reader.readDictionary(footer)
+            let ids = dictionary.map { strings.intern($0) }
+            for metric in footer.metrics {
+                let name = dictionary[metric.nameIndex]
+                var tally = metrics.removeValue(forKey: name) ?? MetricTally()  // mutated unshared
+                for group in metric.groups {
+                    tally.rows += UInt64(group.rowCount)
+                    tally.events += group.eventCount
+                    let table = try reader.readColumns(group, footer: footer, columns: .series, sketchEntries: nil).series
+                    for series in 0..<table.count {
+                        tally.add(table.pairs(of: series).lazy.map {
+                            SeriesKey.pack(key: ids[Int(table.keys[$0])], value: ids[Int(table.values[$0])])
+                        })
+                    }
+                }
+                metrics[name] = tally
             }
         }
         var headCells = 0
-        for content in head.segmentContents(partitionMilliseconds: partitionMilliseconds) {
-            for metric in content.metrics {
-                metrics[metric.name, default: ([], 0, 0)].series.formUnion(metric.series)
-                metrics[metric.name]!.rows += UInt64(metric.rows.count)
-                metrics[metric.name]!.events += metric.rows.reduce(0) { $0 + $1.cell.count }
-                headCells += metric.rows.count
+        for (metricID, rollup) in head.metrics {
+            let name = head.strings[metricID]
+            var tally = metrics.removeValue(forKey: name) ?? MetricTally()
+            tally.rows += UInt64(rollup.cells.count)
+            tally.events += rollup.cells.reduce(0) { $0 + $1.count }
+            for series in rollup.series {
+                tally.add(series.packedPairs.lazy.map { pair in
+                    let (key, value) = SeriesKey.unpack(pair)
+                    return SeriesKey.pack(key: strings.intern(head.strings[key]), value: strings.intern(head.strings[value]))
+                })
             }
+            headCells += rollup.cells.count
+            metrics[name] = tally
         }
         var lower = catalog.segments.map(\.minTime).min()
         var upper = catalog.segments.map(\.timeRangeEnd).max()
@@ -60,7 +85,8 @@ extension Engine {
                 return MetricInfo(name: name, series: entry.series.count, rows: entry.rows, events: entry.events)
             },
             headEvents: head.eventCount, headCells: headCells, headBytes: head.totalBytes,
-            rememberedBatchIDs: catalog.batchIDs.count)
+            rememberedBatchIDs: catalog.batchIDs.count, experimentAssignments: experimentAssignments,
+            experimentStateBytes: experimentStateBytes)
     }
 
     static func summary(_ segment: SegmentInfo) -> SegmentSummary {
@@ -150,5 +176,20 @@ extension Engine {
         where wanted == nil || content.partitionStart == wanted {
             try emit(content, source: "head")
         }
+    }
+}
+
+/// One metric's figures for ``Engine/info()``: its distinct series (as pairs of ids of an
+/// info-wide string table), rows and events.
+private struct MetricTally {
+    var series = SeriesIndex()
+    var rows: UInt64 = 0
+    var events: UInt64 = 0
+
+    /// Counts the series with these packed pairs (in any order) once.
+    mutating func add(_ pairs: some Sequence<UInt64>) {
+        var packed = Array(pairs)
+        packed.sort()
+        _ = packed.withUnsafeBufferPointer { series.insert($0) }
     }
 }
