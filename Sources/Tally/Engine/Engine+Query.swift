@@ -66,7 +66,8 @@ extension Engine {
             if !aggregator.wantsUnits { cell.units = nil }
             local.add(cell, at: Aggregator.LocalKey(group: group, slot: aggregator.slot(of: cellKey.bucket)))
         }
-        aggregator.merge(local, groupValues: grouping.strings { strings[UInt32($0)] }, bucketWidth: bucketMilliseconds)
+        let globalGroups = grouping.globalGroups(in: &aggregator) { strings[UInt32($0)] }
+        aggregator.merge(local, globalGroups: globalGroups, bucketWidth: bucketMilliseconds)
     }
 
     /// Merges what one segment holds for the query into `aggregator` (any thread).
@@ -95,7 +96,8 @@ extension Engine {
                      names: names, sketchEntries: &sketchEntries, grouping: &grouping, into: &local,
                      aggregator: &aggregator)
         }
-        aggregator.merge(local, groupValues: grouping.strings { names.dictionary[$0] }, bucketWidth: segment.bucketMilliseconds)
+        let globalGroups = grouping.globalGroups(in: &aggregator) { names.dictionary[$0] }
+        aggregator.merge(local, globalGroups: globalGroups, bucketWidth: segment.bucketMilliseconds)
     }
 
     /// Rule S8: a query with no filter, group-by or units is answered from the per-bucket
@@ -117,7 +119,7 @@ extension Engine {
         for (bucket, cell) in totals where aggregator.includes(bucket: bucket) {
             local.add(cell, at: Aggregator.LocalKey(group: 0, slot: aggregator.slot(of: bucket, width: segment.bucketMilliseconds)))
         }
-        aggregator.merge(local, groupValues: [[]], bucketWidth: segment.bucketMilliseconds)
+        aggregator.merge(local, globalGroups: [aggregator.group(for: [])], bucketWidth: segment.bucketMilliseconds)
     }
 
     /// Accumulates one row group; `key` names it in the column cache (its `columns` is set here).
@@ -157,8 +159,8 @@ extension Engine {
                     for row in rows where aggregator.includes(bucket: buckets[row]) {
                         let key = Aggregator.LocalKey(group: group, slot: aggregator.slot(of: buckets[row], width: width))
                         rowCells[row] = Int32(local.cellIndex(of: key) { key in
-                            let values = grouping.values(of: key.group) { names.dictionary[$0] }
-                            return aggregator.takeCell(at: Aggregator.GroupKey(slot: key.slot, values: values))
+                            let group = grouping.globalGroup(key.group, in: &aggregator) { names.dictionary[$0] }
+                            return aggregator.takeCell(group: group, slot: key.slot)
                         })
                     }
                 }
@@ -251,23 +253,31 @@ struct LazySketchEntries {
 
 /// Numbers the distinct group-value tuples met while scanning one source, from 0.
 struct LocalGrouping {
-    private var ids: [[Int32]: Int] = [:]
+    /// Multi-key tuples (each value as the bit pattern of its `Int64`), by local group.
+    private var tuples = SeriesIndex()
     /// One group-by key (the common case), looked up without hashing: by value id + 1 (so -1,
     /// the missing key, is index 0), the group + 1, or 0 when the value has no group yet. At
     /// most one entry per string of the source's dictionary.
     private var singleValueIDs: [Int] = []
-    private var tuples: [[Int32]] = []
     /// The group of the empty tuple (queries without group-by), once met: found without hashing.
     private var emptyTuple: Int?
+    /// Per local group: its global group in the aggregator + 1, 0 until asked.
+    private var globalGroups: [Int] = []
+    /// Per source string id: the aggregator's id for the string + 1, 0 until needed.
+    private var globalStrings: [UInt64] = []
+    /// Reused for each tuple's words (an array per series and group was most of the allocations).
+    private var scratch: [UInt64] = []
+
+    var count: Int { tuples.count }
 
     mutating func group(for values: [Int32]) -> Int {
         guard values.count == 1 else {
             if values.isEmpty, let emptyTuple { return emptyTuple }
-            if let id = ids[values] { return id }
-            if values.isEmpty { emptyTuple = tuples.count }
-            ids[values] = tuples.count
-            tuples.append(values)
-            return tuples.count - 1
+            scratch.removeAll(keepingCapacity: true)
+            for value in values { scratch.append(UInt64(bitPattern: Int64(value))) }
+            let group = Int(scratch.withUnsafeBufferPointer { tuples.insert($0).id })
+            if values.isEmpty { emptyTuple = group }
+            return group
         }
         return group(forValue: values[0])
     }
@@ -280,18 +290,39 @@ struct LocalGrouping {
         if slot >= singleValueIDs.count {
             singleValueIDs.append(contentsOf: repeatElement(0, count: slot + 1 - singleValueIDs.count))
         }
-        tuples.append([value])
-        singleValueIDs[slot] = tuples.count
-        return tuples.count - 1
+        let word = UInt64(bitPattern: Int64(value))
+        let group = Int(withUnsafePointer(to: word) { tuples.insert(UnsafeBufferPointer(start: $0, count: 1)).id })
+        singleValueIDs[slot] = group + 1
+        return group
     }
 
-    /// Each group's values as strings, `nil` where the series lacked the key.
-    func strings(_ string: (Int) -> String) -> [[String?]] {
-        tuples.indices.map { values(of: $0, string) }
+    /// The aggregator's group for local group `group`, whose values are source string ids
+    /// (`string` gives their text; -1 is a missing key).
+    mutating func globalGroup(_ group: Int, in aggregator: inout Aggregator, _ string: (Int) -> String) -> Int {
+        if group < globalGroups.count, globalGroups[group] > 0 { return globalGroups[group] - 1 }
+        if group >= globalGroups.count {
+            globalGroups.append(contentsOf: repeatElement(0, count: group + 1 - globalGroups.count))
+        }
+        scratch.removeAll(keepingCapacity: true)
+        for word in tuples[group].packedPairs {
+            let value = Int(Int64(bitPattern: word))
+            guard value >= 0 else {
+                scratch.append(Aggregator.missing)
+                continue
+            }
+            if value >= globalStrings.count {
+                globalStrings.append(contentsOf: repeatElement(0, count: value + 1 - globalStrings.count))
+            }
+            if globalStrings[value] == 0 { globalStrings[value] = UInt64(aggregator.intern(string(value))) + 1 }
+            scratch.append(globalStrings[value] - 1)
+        }
+        let global = scratch.withUnsafeBufferPointer { aggregator.group(forKey: $0) }
+        globalGroups[group] = global + 1
+        return global
     }
 
-    /// Group `group`'s values as strings, `nil` where the series lacked the key.
-    func values(of group: Int, _ string: (Int) -> String) -> [String?] {
-        tuples[group].map { $0 < 0 ? nil : string(Int($0)) }
+    /// ``globalGroup(_:in:_:)`` of every local group, by local group.
+    mutating func globalGroups(in aggregator: inout Aggregator, _ string: (Int) -> String) -> [Int] {
+        (0..<count).map { globalGroup($0, in: &aggregator, string) }
     }
 }

@@ -21,6 +21,8 @@ import Testing
             let result = try db.query(query)
             let problems = Oracle.mismatches(result, Oracle.answer(query, events: events, bucket: 3_600_000))
             #expect(problems.isEmpty, "\(stage) \(query): \(problems.prefix(5))")
+            // Rows come by time, then dimension values (missing first), each group once.
+            #expect(zip(result.rows, result.rows.dropFirst()).allSatisfy { Aggregator.rowOrder($0, $1) }, "\(stage) \(query)")
         }
     }
 
