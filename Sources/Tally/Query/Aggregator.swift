@@ -16,8 +16,7 @@ struct Aggregator {
     private(set) var coarsestBucket: Int64 = 0
 
     /// Group values met so far, by id.
-    private var strings: [String] = []
-    private var stringIDs: [String: UInt32] = [:]
+    private var strings = StringTable()
     /// Global groups: per group-by key, the value's string id, or ``missing``.
     private var groups = SeriesIndex()
     private var cellIndex = LocalCellIndex()
@@ -56,13 +55,7 @@ struct Aggregator {
     }
 
     /// The id of a group value.
-    mutating func intern(_ string: String) -> UInt32 {
-        if let id = stringIDs[string] { return id }
-        let id = UInt32(strings.count)
-        strings.append(string)
-        stringIDs[string] = id
-        return id
-    }
+    mutating func intern(_ string: String) -> UInt32 { strings.intern(string) }
 
     /// The global group whose key (per group-by key, an ``intern(_:)`` id or ``missing``) is `key`.
     mutating func group(forKey key: UnsafeBufferPointer<UInt64>) -> Int {
@@ -77,7 +70,7 @@ struct Aggregator {
 
     /// The values of global group `group`, `nil` where its series lack the key.
     func values(of group: Int) -> [String?] {
-        groups[group].packedPairs.map { $0 == Self.missing ? nil : strings[Int($0)] }
+        groups[group].packedPairs.map { $0 == Self.missing ? nil : strings[UInt32($0)] }
     }
 
     /// The position of the cell at (`group`, `slot`), added empty if new.
@@ -119,7 +112,7 @@ struct Aggregator {
     /// Merges another partial result of the same query (a parallel scan's other lane).
     mutating func merge(_ other: Aggregator) {
         coarsestBucket = max(coarsestBucket, other.coarsestBucket)
-        let stringMap = other.strings.map { UInt64(intern($0)) }
+        let stringMap = other.strings.strings.map { UInt64(intern($0)) }
         var key: [UInt64] = []
         let groupMap = (0..<other.groups.count).map { group -> Int in
             key = other.groups[group].packedPairs.map { $0 == Self.missing ? $0 : stringMap[Int($0)] }
@@ -140,7 +133,8 @@ struct Aggregator {
         let groupValues = (0..<groups.count).map(values(of:))
         // Rows in ``rowOrder``: groups ranked once by their values (strings ranked first), then
         // cells sorted by (slot, group rank) as integers, not as rows of strings.
-        let stringRank = ranks(of: strings.indices) { strings[$0] < strings[$1] }
+        let values = strings.strings
+        let stringRank = ranks(of: values.indices) { values[$0] < values[$1] }
         let groupKeys = (0..<groups.count).map { group in
             groups[group].packedPairs.map { $0 == Self.missing ? -1 : stringRank[Int($0)] }
         }
