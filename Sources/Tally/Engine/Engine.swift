@@ -35,8 +35,9 @@ final class Engine: @unchecked Sendable {
     /// state: batches appended to the log since open (the log sequence number).
     var appendedLSN: UInt64 = 0
     /// state: the end of the newest partition that had closed when the head was last flushed
-    /// (`Int64.min` before the first flush of this handle). A partition ending at or before it
-    /// does not trigger a flush again when late events for it arrive (``flushIfNeeded()``).
+    /// (restored at open from the segments; `Int64.min` while there are none). A partition
+    /// ending at or before it does not trigger a flush again when late events for it arrive
+    /// (``flushIfNeeded()``).
     var closedThrough = Int64.min
     /// state: set when a write or sync failed in a way that leaves the handle unusable.
     var failure: TallyError?

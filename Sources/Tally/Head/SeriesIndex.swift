@@ -1,4 +1,6 @@
 /// The distinct series of one metric, by id, with an index from their dimension pairs to ids.
+/// (Queries and `info()` use it for any short sequences of 64-bit words that need dense ids:
+/// group-value tuples, series of interned strings.)
 ///
 /// The pairs of every series are stored back to back in one array, so adding a series does not
 /// allocate one. The index is open addressing over a power-of-two table with linear probing,
