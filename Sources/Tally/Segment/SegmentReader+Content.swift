@@ -10,11 +10,17 @@ extension SegmentReader {
         var metrics: [MetricContent] = []
         for metric in footer.metrics {
             var rows: [SegmentRow] = []
+            let declaredRows = metric.groups.reduce(0) { $0 &+ $1.rowCount }  // a hint only: unchecked
             // The metric's series: its groups' tables one after another, over the whole dictionary.
             var series = SeriesTable()
             for group in metric.groups {
                 let columns = try readColumns(group, footer: footer, columns: .all, sketchEntries: sketchEntries)  // checks counts before reserving
-                rows.reserveCapacity(rows.count + group.rowCount)
+                // Grown geometrically up to the footer's total (reserving exactly one group more
+                // each time copied every row read so far, per group: a sixth of a compaction's
+                // time), and never past twice what the groups checked so far hold.
+                if rows.capacity < rows.count + group.rowCount {
+                    rows.reserveCapacity(max(rows.count + group.rowCount, min(2 * rows.capacity, declaredRows)))
+                }
                 let (firstSeries, firstPair) = (series.count, series.keys.count)
                 series.keys += columns.series.keys
                 series.values += columns.series.values
