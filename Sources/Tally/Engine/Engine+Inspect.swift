@@ -46,6 +46,7 @@ extension Engine {
             }
         }
         var headCells = 0
+        let headIDs = head.strings.strings.map { strings.intern($0) }  // as a segment's dictionary
         for (metricID, rollup) in head.metrics {
             let name = head.strings[metricID]
             var tally = metrics.removeValue(forKey: name) ?? MetricTally()
@@ -54,7 +55,7 @@ extension Engine {
             for series in rollup.series {
                 tally.add(series.packedPairs.lazy.map { pair in
                     let (key, value) = SeriesKey.unpack(pair)
-                    return SeriesKey.pack(key: strings.intern(head.strings[key]), value: strings.intern(head.strings[value]))
+                    return SeriesKey.pack(key: headIDs[Int(key)], value: headIDs[Int(value)])
                 })
             }
             headCells += rollup.cells.count
